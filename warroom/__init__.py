@@ -1,0 +1,1 @@
+"""warroom: a terminal war-room console for security incidents and outages."""

@@ -1,0 +1,352 @@
+"""The `warroom` command line: parse, call the session facade, print.
+
+Exit codes: 0 ok, 1 a check failed, 2 usage or bad input (wrong passphrase,
+missing file, not an incident file). Anything a person typed is printed with
+terminal controls stripped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from warroom import events as ev
+from warroom.device import DeviceError, config_dir, load_device, load_name, save_name
+from warroom.playbooks import PlaybookError
+from warroom.sanitize import clean, one_line
+from warroom.session import Session, SessionError
+from warroom.state import Entry, entry_dict
+from warroom.timefmt import iso, parse_iso
+
+PASSPHRASE_ENV = "WARROOM_PASSPHRASE_FILE"
+
+
+class Failure(click.ClickException):
+    """An error for the user: message on stderr, exit 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"warroom: {self.format_message()}", err=True)
+
+
+class CheckFailed(Failure):
+    exit_code = 1
+
+
+# -- shared options ------------------------------------------------------------
+
+def passphrase_option(f: Callable) -> Callable:
+    return click.option(
+        "--passphrase-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar=PASSPHRASE_ENV,
+        help=f"Read the passphrase from the first line of this file (or ${PASSPHRASE_ENV}). "
+        "Without it you are asked, with no echo.",
+    )(f)
+
+
+path_argument = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+
+
+def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> str:
+    if passphrase_file is not None:
+        try:
+            with passphrase_file.open(encoding="utf-8") as fh:
+                line = fh.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise Failure(f"cannot read passphrase file {passphrase_file}: {exc.strerror}") from None
+        if not line:
+            raise Failure(f"passphrase file {passphrase_file} has an empty first line")
+        return line
+    return click.prompt(
+        "Passphrase", hide_input=True, confirmation_prompt=confirm, err=True
+    )
+
+
+def device():
+    """This user's device; on first use at a terminal, ask for the display name."""
+    try:
+        directory = config_dir()
+        if load_name(directory) is None and sys.stdin.isatty():
+            name = click.prompt(
+                "Your name as it will appear on timelines", default=os.environ.get("USER", ""),
+                err=True,
+            ).strip()
+            if name:
+                save_name(directory, name)
+        return load_device(directory)
+    except (DeviceError, OSError) as exc:
+        raise Failure(str(exc)) from None
+
+
+@contextmanager
+def unlocked(path: Path, passphrase_file: Path | None) -> Iterator[Session]:
+    """Open an incident for one command; report integrity problems on stderr."""
+    if not path.exists():
+        raise Failure(f"{path}: no such file")
+    passphrase = read_passphrase(passphrase_file)
+    try:
+        session = Session.unlock(path, passphrase, device=device())
+    except SessionError as exc:
+        raise Failure(str(exc)) from None
+    try:
+        for problem in session.problems:
+            click.echo(f"warroom: warning: {problem} (run `warroom verify`)", err=True)
+        yield session
+    except SessionError as exc:
+        raise Failure(str(exc)) from None
+    finally:
+        session.close()
+
+
+def dump_json(data: Any) -> None:
+    # ensure_ascii: C1 controls and bidi marks come out as \u escapes, never raw.
+    click.echo(json.dumps(data, indent=2, ensure_ascii=True))
+
+
+# -- commands ------------------------------------------------------------------
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="warroom")
+def cli() -> None:
+    """warroom: an encrypted war-room for security incidents and outages.
+
+    Every incident lives in one encrypted file. Commands that read or change it
+    ask for its passphrase (or take --passphrase-file / $WARROOM_PASSPHRASE_FILE).
+    """
+
+
+@cli.command()
+@path_argument
+@click.option("--kdf", type=click.Choice(["interactive", "moderate"]), default="moderate",
+              show_default=True,
+              help="Argon2id cost. 'interactive' is the floor, for small hosts and tests.")
+@click.option("--codename", help="Innocuous codename; generated when omitted.")
+@click.option("--title", default="", help="A short title (kept encrypted).")
+@click.option("--kind", type=click.Choice(ev.INCIDENT_KINDS), default="security",
+              show_default=True)
+@click.option("--severity", type=click.IntRange(1, 4), default=2, show_default=True,
+              help="1 is the most severe.")
+@click.option("--playbook", help="Checklist to seed (default: the kind's own playbook).")
+@passphrase_option
+def init(path: Path, kdf: str, codename: str | None, title: str, kind: str, severity: int,
+         playbook: str | None, passphrase_file: Path | None) -> None:
+    """Declare an incident in a new file PATH (never overwrites)."""
+    if path.exists():
+        raise Failure(f"{path} already exists; refusing to overwrite it")
+    passphrase = read_passphrase(passphrase_file, confirm=True)
+    try:
+        session = Session.create(
+            path, passphrase, kdf=kdf, codename=codename, title=title, kind=kind,
+            severity=severity, playbook=playbook, device=device(),
+        )
+    except (SessionError, PlaybookError) as exc:
+        raise Failure(str(exc)) from None
+    with session:
+        inc = session.state.incident
+        click.echo(
+            f"Declared {one_line(inc.codename)} ({inc.kind}, SEV{inc.severity}) in {path}: "
+            f"{len(session.state.steps)} checklist steps."
+        )
+
+
+@cli.command()
+@path_argument
+@click.argument("text")
+@click.option("--kind", type=click.Choice(ev.USER_ENTRY_KINDS), default="note",
+              show_default=True)
+@click.option("--at", "at_text", metavar="ISO8601",
+              help="When it happened, if not now (backdating). No offset means UTC.")
+@click.option("--author", help="Whose words these are (default: your display name).")
+@click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
+@passphrase_option
+def note(path: Path, text: str, kind: str, at_text: str | None, author: str | None,
+         tags: tuple[str, ...], passphrase_file: Path | None) -> None:
+    """Add a timeline entry; prints its id."""
+    try:
+        at = parse_iso(at_text) if at_text else None
+    except ValueError as exc:
+        raise Failure(str(exc)) from None
+    with unlocked(path, passphrase_file) as session:
+        click.echo(session.add_note(text, kind=kind, at=at, author=author, tags=tags))
+
+
+TIMELINE_COLUMNS = ("id", "at", "recorded_at", "author", "kind", "text", "tags", "struck")
+
+
+def timeline_rows(entries: list[Entry]) -> list[dict[str, Any]]:
+    rows = []
+    for entry in entries:
+        row = entry_dict(entry)
+        row["at"], row["recorded_at"] = iso(entry.at), iso(entry.recorded_at)
+        rows.append(row)
+    return rows
+
+
+def csv_cell(value: Any) -> str:
+    """Stop a spreadsheet from running attacker text as a formula."""
+    text = clean(" ".join(value) if isinstance(value, list) else str(value or ""))
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@cli.command()
+@path_argument
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
+              show_default=True)
+@passphrase_option
+def timeline(path: Path, fmt: str, passphrase_file: Path | None) -> None:
+    """Print the timeline, oldest first (times in UTC)."""
+    with unlocked(path, passphrase_file) as session:
+        rows = timeline_rows(session.state.timeline())
+    if fmt == "json":
+        dump_json(rows)
+    elif fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(TIMELINE_COLUMNS)
+        for row in rows:
+            writer.writerow([csv_cell(row[c]) for c in TIMELINE_COLUMNS])
+        click.echo(out.getvalue(), nl=False)
+    else:
+        for row in rows:
+            struck = f"  [struck: {one_line(row['struck'])}]" if row["struck"] else ""
+            click.echo(
+                f"{row['at']}  {row['kind']:<8}  {one_line(row['author'])}: "
+                f"{one_line(row['text'])}{struck}  ({row['id']})"
+            )
+
+
+@cli.command()
+@path_argument
+@passphrase_option
+def verify(path: Path, passphrase_file: Path | None) -> None:
+    """Check every signature, chain link and box. Exit 1 names the first bad event."""
+    with unlocked(path, passphrase_file) as session:
+        report = session.verify()
+    if not report.ok:
+        more = f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
+        raise CheckFailed(f"verify failed: {report.problems[0]}{more}")
+    click.echo(f"ok: {report.events} events from {report.devices} devices verified")
+
+
+@cli.command()
+@path_argument
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@passphrase_option
+def info(path: Path, fmt: str, passphrase_file: Path | None) -> None:
+    """Codename, counts, devices and file size (no incident content)."""
+    with unlocked(path, passphrase_file) as session:
+        facts = session.info()
+    if fmt == "json":
+        dump_json(facts)
+        return
+    click.echo(f"codename:  {one_line(facts['codename'])}")
+    click.echo(f"incident:  {facts['kind']}, SEV{facts['severity']}, {facts['status']}")
+    click.echo(f"events:    {facts['events']} ({facts['entries']} timeline entries)")
+    click.echo(f"checklist: {facts['steps_done']}/{facts['steps']} done")
+    click.echo(f"roster:    {facts['people']} people; drafts: {facts['drafts']}")
+    click.echo(f"file:      {facts['file_bytes']} bytes; KDF {facts['kdf']}")
+    click.echo(f"devices:   {len(facts['devices'])}")
+    for d in facts["devices"]:
+        click.echo(f"  {d['id']}  {d['events']} events{'  (this device)' if d['this'] else ''}")
+
+
+@cli.command()
+@path_argument
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@passphrase_option
+def show(path: Path, fmt: str, passphrase_file: Path | None) -> None:
+    """The incident as it stands: declaration, checklist, roster, drafts."""
+    with unlocked(path, passphrase_file) as session:
+        state = session.state
+        data = state.to_dict()
+    if fmt == "json":
+        data["timeline"] = timeline_rows(state.timeline())
+        dump_json(data)
+        return
+    inc = state.incident
+    click.echo(f"{one_line(inc.codename)}: {one_line(inc.title)}")
+    click.echo(f"  {inc.kind}, SEV{inc.severity}, {inc.status}, declared {iso(inc.declared_at)}")
+    click.echo("\nChecklist:")
+    for step in state.checklist():
+        who = f" [{one_line(step.assignee)}]" if step.assignee else ""
+        click.echo(f"  {step.status:<7} {step.id:<20} {one_line(step.title)}{who}")
+    click.echo("\nRoster:")
+    for person in state.people.values():
+        roles = ", ".join(state.roles_of(person.id)) or "-"
+        click.echo(f"  {person.id}  {one_line(person.name):<20} {person.state:<7} {roles}")
+    missing = [r for r in ("ic", "scribe", "external-liaison") if not state.holders(r)]
+    if missing:
+        click.echo(f"  unfilled: {', '.join(missing)}")
+    click.echo("\nDrafts:")
+    for draft in state.drafts.values():
+        to = ", ".join(one_line(a) for a in draft.to) or "-"
+        click.echo(f"  {draft.id}  {draft.channel:<9} {draft.status:<8} to {to}")
+    click.echo(f"\nTimeline: {len(state.entries)} entries (warroom timeline {path})")
+
+
+@cli.group()
+def roster() -> None:
+    """People and the roles they hold."""
+
+
+@roster.command("add")
+@path_argument
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, type=click.Choice(list(ev.ROLES)),
+              help="A role they take on; repeat for more.")
+@click.option("--email", default="")
+@click.option("--phone", default="")
+@click.option("--handle", default="", help="Chat handle.")
+@click.option("--gpg", default="", metavar="FINGERPRINT", help="Their pinned GPG key.")
+@click.option("--external", is_flag=True, help="Not an employee (counsel, vendor, agency).")
+@click.option("--state", type=click.Choice(ev.PERSON_STATES), default="paged", show_default=True)
+@passphrase_option
+def roster_add(path: Path, name: str, roles: tuple[str, ...], email: str, phone: str,
+               handle: str, gpg: str, external: bool, state: str,
+               passphrase_file: Path | None) -> None:
+    """Add a person to the roster; prints their id."""
+    with unlocked(path, passphrase_file) as session:
+        person_id = session.add_person(
+            name, handle=handle, email=email, phone=phone, gpg=gpg, external=external,
+            state=state,
+        )
+        for role in roles:
+            session.assign_role(role, person_id)
+    click.echo(person_id)
+
+
+@cli.group()
+def step() -> None:
+    """Checklist steps."""
+
+
+@step.command("set")
+@path_argument
+@click.argument("step_id")
+@click.argument("status", type=click.Choice(ev.STEP_STATUSES))
+@click.option("--assignee", help="Who is doing it.")
+@passphrase_option
+def step_set(path: Path, step_id: str, status: str, assignee: str | None,
+             passphrase_file: Path | None) -> None:
+    """Set a checklist step's status (todo, doing, done, skipped)."""
+    with unlocked(path, passphrase_file) as session:
+        session.set_step(step_id, status=status, assignee=assignee)
+        done = sum(s.status in ("done", "skipped") for s in session.state.steps.values())
+        click.echo(f"{step_id}: {status} ({done}/{len(session.state.steps)} done)")
+
+
+def main() -> None:
+    cli(prog_name="warroom")

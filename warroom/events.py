@@ -1,0 +1,103 @@
+"""Event types, their payloads, and the vocabularies they draw on.
+
+An event is one change by one device. Its payload, sealed in the store, is
+`{"t": type, "h": [ms, counter], "d": data}`: the hybrid logical clock travels
+inside the ciphertext so even timing is secret.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from warroom.clock import Hlc
+
+INCIDENT_DECLARED = "incident.declared"
+INCIDENT_SET = "incident.set"
+STEP_ADDED = "step.added"
+STEP_SET = "step.set"
+PERSON_ADDED = "person.added"
+PERSON_SET = "person.set"
+ROLE_ASSUMED = "role.assumed"
+ROLE_RENOUNCED = "role.renounced"
+ENTRY_ADDED = "entry.added"
+ENTRY_AMENDED = "entry.amended"
+ENTRY_STRUCK = "entry.struck"
+DRAFT_SAVED = "draft.saved"
+DRAFT_APPROVED = "draft.approved"
+
+EVENT_TYPES = frozenset(
+    {
+        INCIDENT_DECLARED, INCIDENT_SET, STEP_ADDED, STEP_SET, PERSON_ADDED, PERSON_SET,
+        ROLE_ASSUMED, ROLE_RENOUNCED, ENTRY_ADDED, ENTRY_AMENDED, ENTRY_STRUCK,
+        DRAFT_SAVED, DRAFT_APPROVED,
+    }
+)
+
+INCIDENT_KINDS = ("security", "ddos", "outage")
+SEVERITIES = (1, 2, 3, 4)
+INCIDENT_STATUSES = ("investigating", "contained", "eradicated", "recovered", "resolved", "closed")
+STEP_STATUSES = ("todo", "doing", "done", "skipped")
+PERSON_STATES = ("paged", "joined", "left")
+ENTRY_KINDS = ("note", "action", "decision", "evidence", "attacker", "comms", "status", "system")
+USER_ENTRY_KINDS = tuple(k for k in ENTRY_KINDS if k != "system")
+DRAFT_CHANNELS = ("email", "chat", "sms", "statement")
+DRAFT_STATUSES = ("draft", "review", "approved", "sent")
+
+ROLES: dict[str, str] = {
+    "ic": "Incident Commander",
+    "deputy": "Deputy IC",
+    "scribe": "Scribe",
+    "security": "Security lead",
+    "sme": "Subject-matter expert",
+    "internal-liaison": "Internal liaison",
+    "external-liaison": "External / comms liaison",
+    "legal": "Legal counsel",
+    "executive": "Executive sponsor",
+}
+EXCLUSIVE_ROLES = frozenset({"ic"})
+"""Roles one person holds at a time: assuming one hands it over."""
+
+INCIDENT_FIELDS = ("title", "severity", "status", "summary", "impact", "root_cause", "resolution")
+PERSON_FIELDS = ("name", "handle", "email", "phone", "gpg", "external", "state")
+DRAFT_FIELDS = (
+    "channel", "audience", "from", "to", "cc", "bcc", "subject", "topic", "title", "body", "status",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A decrypted event, with where it sits in its device's feed."""
+
+    device: bytes
+    seq: int
+    hlc: Hlc
+    type: str
+    data: dict[str, Any]
+
+    @property
+    def order(self) -> tuple[int, int, bytes, int]:
+        """The total order every replica folds in."""
+        return (self.hlc[0], self.hlc[1], self.device, self.seq)
+
+
+def encode_payload(type_: str, hlc: Hlc, data: dict[str, Any]) -> bytes:
+    return json.dumps(
+        {"t": type_, "h": [hlc[0], hlc[1]], "d": data}, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+class PayloadError(ValueError):
+    pass
+
+
+def decode_payload(device: bytes, seq: int, raw: bytes) -> Event:
+    try:
+        obj = json.loads(raw)
+        type_, (ms, counter), data = obj["t"], obj["h"], obj["d"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PayloadError("payload is not an event") from exc
+    if type_ not in EVENT_TYPES or not isinstance(data, dict):
+        raise PayloadError(f"unknown event type {type_!r}")
+    return Event(device, seq, (int(ms), int(counter)), type_, data)

@@ -1,0 +1,572 @@
+"""The session facade: the one API the CLI and the console both call.
+
+A Session is an unlocked incident file: the data key in memory, the folded
+state, and this device's feed to append to. Every change is one event,
+sealed, chained and signed, durable when the method returns.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warroom import codename as codenames
+from warroom import crypto, playbooks
+from warroom import events as ev
+from warroom.clock import Hlc, HybridClock, wall_ms
+from warroom.device import Device, load_device
+from warroom.events import Event
+from warroom.state import Fold, IncidentState
+from warroom.store import Row, Store, StoreError
+
+
+class SessionError(Exception):
+    """Bad input or a file that cannot be used; the message is for the user."""
+
+
+class WrongPassphrase(SessionError):
+    def __init__(self) -> None:
+        super().__init__("wrong passphrase")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An event that failed an integrity check."""
+
+    device: str
+    seq: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"event {self.device[:8]}#{self.seq}: {self.reason}"
+
+
+@dataclass
+class VerifyReport:
+    events: int = 0
+    devices: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Header:
+    """The plaintext header: enough to derive the key, nothing more."""
+
+    incident_id: bytes
+    salt: bytes
+    opslimit: int
+    memlimit: int
+    wrapped_key: bytes
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any], source: str) -> Header:
+        try:
+            header = cls(
+                bytes(meta["incident_id"]),
+                bytes(meta["salt"]),
+                int(meta["opslimit"]),
+                int(meta["memlimit"]),
+                bytes(meta["wrapped_key"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise SessionError(f"{source}: not a warroom incident file (bad header)") from None
+        return header
+
+
+def _new_id(nbytes: int = 6) -> str:
+    return secrets.token_hex(nbytes)
+
+
+class Session:
+    def __init__(
+        self,
+        store: Store,
+        header: Header,
+        data_key: bytes,
+        device: Device,
+        clock: HybridClock | None = None,
+    ) -> None:
+        self.store = store
+        self.header = header
+        self.device = device
+        self.clock = clock or HybridClock()
+        self._key = data_key
+        self._fold = Fold()
+        self._heads: dict[bytes, tuple[int, bytes]] = {}  # device -> (seq, row hash)
+        self.problems: list[Problem] = []
+        self._data_version = store.data_version()
+        self._load(store.rows(), full=True)
+
+    # -- opening ---------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        passphrase: str,
+        *,
+        kdf: str = "moderate",
+        codename: str | None = None,
+        title: str = "",
+        kind: str = "security",
+        severity: int = 2,
+        playbook: str | None = None,
+        device: Device | None = None,
+        clock: HybridClock | None = None,
+    ) -> Session:
+        """Declare a new incident in a new file (refused if PATH exists)."""
+        if kdf not in crypto.KDF_PROFILES:
+            raise SessionError(f"unknown KDF profile {kdf!r}")
+        if kind not in ev.INCIDENT_KINDS:
+            raise SessionError(f"kind must be one of {', '.join(ev.INCIDENT_KINDS)}")
+        if severity not in ev.SEVERITIES:
+            raise SessionError("severity must be 1, 2, 3 or 4")
+        if not passphrase:
+            raise SessionError("the passphrase must not be empty")
+        codename = codename or codenames.generate()
+        steps = playbooks.load(playbook) if playbook else playbooks.default_for(kind)
+        params = crypto.KDF_PROFILES[kdf]
+        incident_id, salt, data_key = (
+            crypto.random_bytes(16),
+            crypto.random_bytes(crypto.SALT_BYTES),
+            crypto.random_bytes(crypto.KEY_BYTES),
+        )
+        kek = crypto.derive_kek(passphrase, salt, params.opslimit, params.memlimit)
+        wrapped = crypto.seal(kek, data_key, crypto.wrap_aad(incident_id, salt, params))
+        meta = {
+            "incident_id": incident_id,
+            "kdf": "argon2id",
+            "kdf_profile": params.name,
+            "opslimit": params.opslimit,
+            "memlimit": params.memlimit,
+            "salt": salt,
+            "wrapped_key": wrapped,
+        }
+        try:
+            store = Store.create(path, meta)
+        except StoreError as exc:
+            raise SessionError(str(exc)) from None
+        header = Header.from_meta(store.meta(), str(path))
+        session = cls(store, header, data_key, device or load_device(), clock)
+        declared = {
+            "codename": codename,
+            "title": title,
+            "kind": kind,
+            "severity": severity,
+            "declared_at": wall_ms(),
+            "by": session.device.name,
+        }
+        batch: list[tuple[str, dict[str, Any]]] = [(ev.INCIDENT_DECLARED, declared)]
+        if steps:
+            batch += session._playbook_events(steps)
+        session._append(batch)
+        return session
+
+    @classmethod
+    def unlock(
+        cls,
+        path: str | os.PathLike[str],
+        passphrase: str,
+        *,
+        device: Device | None = None,
+        clock: HybridClock | None = None,
+    ) -> Session:
+        """Open an incident file. Raises WrongPassphrase; writes nothing."""
+        store = open_store(path)
+        try:
+            header = Header.from_meta(store.meta(), str(path))
+            try:
+                kek = crypto.derive_kek(passphrase, header.salt, header.opslimit, header.memlimit)
+                data_key = crypto.open_box(
+                    kek,
+                    header.wrapped_key,
+                    crypto.wrap_aad(
+                        header.incident_id, header.salt, (header.opslimit, header.memlimit)
+                    ),
+                )
+            except crypto.CryptoError:
+                raise WrongPassphrase() from None
+            return cls(store, header, data_key, device or load_device(), clock)
+        except BaseException:
+            store.close()
+            raise
+
+    def close(self) -> None:
+        self._key = b""
+        self.store.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ---------------------------------------------------------
+
+    @property
+    def state(self) -> IncidentState:
+        return self._fold.state
+
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    def _open_row(self, row: Row) -> Event:
+        aad = crypto.event_aad(self.header.incident_id, row.device, row.seq)
+        raw = crypto.unpad(crypto.open_box(self._key, row.box, aad))
+        return ev.decode_payload(row.device, row.seq, raw)
+
+    def _load(self, rows: Iterable[Row], *, full: bool) -> list[Event]:
+        """Open and chain-check rows; fold them. Returns the events that opened."""
+        opened: list[Event] = []
+        for row in rows:
+            last_seq, last_hash = self._heads.get(row.device, (0, crypto.GENESIS_PREV))
+            if row.seq != last_seq + 1:
+                self._flag(row, f"events {last_seq + 1}..{row.seq - 1} of this device are missing")
+            elif row.prev != last_hash:
+                self._flag(row, "chain broken: the previous event was altered or this link damaged")
+            self._heads[row.device] = (row.seq, crypto.row_hash(*_row_fields(row)))
+            try:
+                event = self._open_row(row)
+            except (crypto.CryptoError, ev.PayloadError):
+                self._flag(row, "does not decrypt: altered, moved or damaged")
+                continue
+            opened.append(event)
+        for event in opened:
+            self.clock.observe(event.hlc)
+        opened.sort(key=lambda e: e.order)
+        last = self._fold.last_order
+        if full or last is None or not opened or opened[0].order > last:
+            self._fold.apply_all(opened)
+        else:
+            self._refold()  # something older than what we folded arrived: start over
+        return opened
+
+    def _refold(self) -> None:
+        self._fold = Fold()
+        self._heads.clear()
+        self.problems.clear()
+        self._load(self.store.rows(), full=True)
+
+    def _flag(self, row: Row, reason: str) -> None:
+        self.problems.append(Problem(row.device.hex(), row.seq, reason))
+
+    def poll(self) -> list[Event]:
+        """Fold in what other processes appended since the last look.
+
+        Cheap when nothing changed (one PRAGMA data_version); call it a few
+        times a second from the console.
+        """
+        version = self.store.data_version()
+        if version == self._data_version:
+            return []
+        self._data_version = version
+        after = {device: seq for device, (seq, _) in self._heads.items()}
+        return self._load(self.store.rows(after), full=False)
+
+    def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+        """Check every signature, chain link and box, from the file as it is now."""
+        rows = self.store.rows()
+        report = VerifyReport(events=len(rows), devices=len({r.device for r in rows}))
+        heads: dict[bytes, tuple[int, bytes]] = {}
+        for index, row in enumerate(rows):
+            fields = _row_fields(row)
+            last_seq, last_hash = heads.get(row.device, (0, crypto.GENESIS_PREV))
+            message = crypto.signed_bytes(
+                self.header.incident_id, row.device, row.seq, row.prev, row.box
+            )
+            reason = None
+            if not crypto.verify_signature(row.device, message, row.sig):
+                reason = "bad signature"
+            elif row.seq != last_seq + 1:
+                reason = f"events {last_seq + 1}..{row.seq - 1} of this device are missing"
+            elif row.prev != last_hash:
+                reason = "chain broken: does not link to the previous event"
+            else:
+                try:
+                    self._open_row(row)
+                except (crypto.CryptoError, ev.PayloadError):
+                    reason = "does not decrypt"
+            if reason:
+                report.problems.append(Problem(row.device.hex(), row.seq, reason))
+            heads[row.device] = (row.seq, crypto.row_hash(*fields))
+            if progress and index % 1000 == 0:
+                progress(index, len(rows))
+        return report
+
+    # -- writing ---------------------------------------------------------
+
+    def _append(self, batch: list[tuple[str, dict[str, Any]]]) -> list[Event]:
+        """Seal, chain, sign and durably append events; fold them in."""
+        self.poll()  # see others' events first, so our clock moves past them
+        made: list[Event] = []
+        device = self.device.public_key
+        iid = self.header.incident_id
+
+        def builder(type_: str, data: dict[str, Any]) -> Callable[[int, Row | None], tuple]:
+            def build(seq: int, last: Row | None) -> tuple[bytes, bytes, bytes]:
+                hlc: Hlc = self.clock.tick()
+                payload = crypto.pad(ev.encode_payload(type_, hlc, data))
+                box = crypto.seal(self._key, payload, crypto.event_aad(iid, device, seq))
+                prev = crypto.row_hash(*_row_fields(last)) if last else crypto.GENESIS_PREV
+                sig = crypto.sign(
+                    self.device.signing_key, crypto.signed_bytes(iid, device, seq, prev, box)
+                )
+                made.append(Event(device, seq, hlc, type_, data))
+                return prev, box, sig
+
+            return build
+
+        rows = self.store.append(device, [builder(t, d) for t, d in batch])
+        last = rows[-1]
+        if self._heads.get(device, (0, b""))[0] != rows[0].seq - 1:
+            # Another process of this same device appended in between: read it in.
+            self._data_version = -1
+            self.poll()
+            return made
+        self._heads[device] = (last.seq, crypto.row_hash(*_row_fields(last)))
+        for event in made:
+            if self._fold.last_order is not None and event.order < self._fold.last_order:
+                self._refold()
+                break
+            self._fold.apply(event)
+        return made
+
+    def _one(self, type_: str, data: dict[str, Any]) -> Event:
+        return self._append([(type_, data)])[0]
+
+    def _playbook_events(self, book: playbooks.Playbook) -> list[tuple[str, dict[str, Any]]]:
+        base = len(self.state.steps)
+        return [
+            (
+                ev.STEP_ADDED,
+                {
+                    "id": step.id,
+                    "phase": step.phase,
+                    "title": step.title,
+                    "details": step.details,
+                    "delegate": step.delegate,
+                    "delegate_title": step.delegate_title,
+                    "playbook": book.id,
+                    "order": base + i,
+                },
+            )
+            for i, step in enumerate(book.steps)
+        ]
+
+    def add_playbook(self, playbook_id: str) -> int:
+        book = playbooks.load(playbook_id)
+        fresh = [s for s in book.steps if s.id not in self.state.steps]
+        book = playbooks.Playbook(book.id, book.title, book.kind, fresh)
+        if fresh:
+            self._append(self._playbook_events(book))
+        return len(fresh)
+
+    # timeline
+
+    def add_note(
+        self,
+        text: str,
+        *,
+        kind: str = "note",
+        at: int | None = None,
+        author: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> str:
+        """Append a timeline entry; returns its id. `at` (ms) backdates it."""
+        if not text.strip():
+            raise SessionError("a note needs some text")
+        if kind not in ev.USER_ENTRY_KINDS:
+            raise SessionError(f"kind must be one of {', '.join(ev.USER_ENTRY_KINDS)}")
+        entry_id = _new_id()
+        data: dict[str, Any] = {
+            "id": entry_id,
+            "kind": kind,
+            "author": author or self.device.name,
+            "text": text,
+        }
+        if at is not None:
+            data["at"] = at
+        if tags := list(tags):
+            data["tags"] = tags
+        self._one(ev.ENTRY_ADDED, data)
+        return entry_id
+
+    def add_notes(self, texts: Iterable[str], *, kind: str = "note") -> list[str]:
+        """Append many notes in one transaction (imports, benchmarks)."""
+        batch = [
+            (ev.ENTRY_ADDED, {"id": _new_id(), "kind": kind, "author": self.device.name, "text": t})
+            for t in texts
+        ]
+        self._append(batch)
+        return [d["id"] for _, d in batch]
+
+    def _user_entry(self, entry_id: str) -> None:
+        entry = self.state.entries.get(entry_id)
+        if entry is None:
+            raise SessionError(f"no timeline entry {entry_id!r}")
+        if entry.system:
+            raise SessionError("entries the system made cannot be amended or struck")
+
+    def amend_entry(self, entry_id: str, text: str, tags: Iterable[str] | None = None) -> None:
+        self._user_entry(entry_id)
+        data: dict[str, Any] = {"id": entry_id, "text": text, "by": self.device.name}
+        if tags is not None:
+            data["tags"] = list(tags)
+        self._one(ev.ENTRY_AMENDED, data)
+
+    def strike_entry(self, entry_id: str, reason: str) -> None:
+        self._user_entry(entry_id)
+        self._one(ev.ENTRY_STRUCK, {"id": entry_id, "reason": reason, "by": self.device.name})
+
+    # checklist
+
+    def set_step(self, step_id: str, status: str | None = None, assignee: str | None = None) -> None:
+        if step_id not in self.state.steps:
+            raise SessionError(f"no checklist step {step_id!r}")
+        if status is not None and status not in ev.STEP_STATUSES:
+            raise SessionError(f"status must be one of {', '.join(ev.STEP_STATUSES)}")
+        data: dict[str, Any] = {"id": step_id, "by": self.device.name}
+        if status is not None:
+            data["status"] = status
+        if assignee is not None:
+            data["assignee"] = assignee
+        self._one(ev.STEP_SET, data)
+
+    def cycle_step(self, step_id: str) -> str:
+        """todo -> doing -> done -> todo (skipped -> todo)."""
+        current = self.state.steps[step_id].status
+        nxt = {"todo": "doing", "doing": "done", "done": "todo", "skipped": "todo"}[current]
+        self.set_step(step_id, status=nxt)
+        return nxt
+
+    # roster
+
+    def add_person(
+        self,
+        name: str,
+        *,
+        handle: str = "",
+        email: str = "",
+        phone: str = "",
+        gpg: str = "",
+        external: bool = False,
+        state: str = "paged",
+    ) -> str:
+        if not name.strip():
+            raise SessionError("a person needs a name")
+        if state not in ev.PERSON_STATES:
+            raise SessionError(f"state must be one of {', '.join(ev.PERSON_STATES)}")
+        person_id = "p" + _new_id(3)
+        self._one(
+            ev.PERSON_ADDED,
+            {
+                "id": person_id, "name": name.strip(), "handle": handle, "email": email,
+                "phone": phone, "gpg": gpg.replace(" ", "").upper(), "external": external,
+                "state": state, "by": self.device.name,
+            },
+        )
+        return person_id
+
+    def set_person(self, person_id: str, **fields: Any) -> None:
+        if person_id not in self.state.people:
+            raise SessionError(f"no person {person_id!r} on the roster")
+        unknown = set(fields) - set(ev.PERSON_FIELDS)
+        if unknown:
+            raise SessionError(f"unknown person field(s): {', '.join(sorted(unknown))}")
+        if "state" in fields and fields["state"] not in ev.PERSON_STATES:
+            raise SessionError(f"state must be one of {', '.join(ev.PERSON_STATES)}")
+        self._one(ev.PERSON_SET, {"id": person_id, "fields": fields, "by": self.device.name})
+
+    def assign_role(self, role: str, person_id: str) -> None:
+        if role not in ev.ROLES:
+            raise SessionError(f"role must be one of {', '.join(ev.ROLES)}")
+        if person_id not in self.state.people:
+            raise SessionError(f"no person {person_id!r} on the roster")
+        self._one(ev.ROLE_ASSUMED, {"role": role, "person": person_id, "by": self.device.name})
+
+    def renounce_role(self, role: str, person_id: str) -> None:
+        if role not in self.state.roles_of(person_id):
+            raise SessionError(f"{person_id} does not hold the role {role!r}")
+        self._one(ev.ROLE_RENOUNCED, {"role": role, "person": person_id, "by": self.device.name})
+
+    # incident
+
+    def set_incident(self, **fields: Any) -> None:
+        unknown = set(fields) - set(ev.INCIDENT_FIELDS)
+        if unknown:
+            raise SessionError(f"unknown incident field(s): {', '.join(sorted(unknown))}")
+        if "severity" in fields and fields["severity"] not in ev.SEVERITIES:
+            raise SessionError("severity must be 1, 2, 3 or 4")
+        if "status" in fields and fields["status"] not in ev.INCIDENT_STATUSES:
+            raise SessionError(f"status must be one of {', '.join(ev.INCIDENT_STATUSES)}")
+        self._one(ev.INCIDENT_SET, {"fields": fields, "by": self.device.name})
+
+    # drafts
+
+    def save_draft(self, draft_id: str | None = None, **fields: Any) -> str:
+        """Create a draft (no id) or update the given fields of one."""
+        fields = {("from" if k == "sender" else k): v for k, v in fields.items()}
+        unknown = set(fields) - set(ev.DRAFT_FIELDS)
+        if unknown:
+            raise SessionError(f"unknown draft field(s): {', '.join(sorted(unknown))}")
+        if "channel" in fields and fields["channel"] not in ev.DRAFT_CHANNELS:
+            raise SessionError(f"channel must be one of {', '.join(ev.DRAFT_CHANNELS)}")
+        if fields.get("status") == "approved":
+            raise SessionError("approve a draft with approve_draft, not by setting its status")
+        if draft_id is not None and draft_id not in self.state.drafts:
+            raise SessionError(f"no draft {draft_id!r}")
+        draft_id = draft_id or "d" + _new_id(4)
+        self._one(ev.DRAFT_SAVED, {"id": draft_id, "fields": fields, "by": self.device.name})
+        return draft_id
+
+    def approve_draft(self, draft_id: str) -> None:
+        if draft_id not in self.state.drafts:
+            raise SessionError(f"no draft {draft_id!r}")
+        self._one(ev.DRAFT_APPROVED, {"id": draft_id, "by": self.device.name})
+
+    # -- facts -----------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """What `warroom info` prints: no secrets beyond the codename."""
+        st = self.state
+        steps = list(st.steps.values())
+        heads = self.store.heads()
+        return {
+            "codename": st.incident.codename,
+            "kind": st.incident.kind,
+            "severity": st.incident.severity,
+            "status": st.incident.status,
+            "events": sum(heads.values()),
+            "entries": sum(1 for e in st.entries.values() if not e.system),
+            "steps": len(steps),
+            "steps_done": sum(1 for s in steps if s.status in ("done", "skipped")),
+            "people": len(st.people),
+            "drafts": len(st.drafts),
+            "devices": [
+                {"id": d.hex()[:16], "events": n, "this": d == self.device.public_key}
+                for d, n in heads.items()
+            ],
+            "kdf": self.store.meta().get("kdf_profile", ""),
+            "file_bytes": self.store.file_size(),
+            "problems": len(self.problems),
+        }
+
+
+def open_store(path: str | os.PathLike[str]) -> Store:
+    try:
+        return Store.open(path)
+    except StoreError as exc:
+        raise SessionError(str(exc)) from None
+
+
+def _row_fields(row: Row) -> tuple[bytes, int, bytes, bytes, bytes]:
+    return (row.device, row.seq, row.prev, row.box, row.sig)

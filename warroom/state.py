@@ -1,0 +1,440 @@
+"""The fold: events, in (hlc, device, seq) order, make the incident's state.
+
+Pure and deterministic: the same events give the same state whatever order
+they arrived in. Last writer wins per field; timeline entries are never lost
+(amending or striking keeps the original); entries the system derives from
+checklist, roster and incident changes cannot be amended or struck.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from warroom import events as ev
+from warroom.events import Event
+
+
+@dataclass(slots=True)
+class Incident:
+    codename: str = ""
+    title: str = ""
+    kind: str = "security"
+    severity: int = 2
+    status: str = "investigating"
+    declared_at: int | None = None
+    declared_by: str = ""
+    resolved_at: int | None = None
+    summary: str = ""
+    impact: str = ""
+    root_cause: str = ""
+    resolution: str = ""
+
+
+@dataclass(slots=True)
+class Step:
+    id: str
+    phase: str
+    title: str
+    details: list[str] = field(default_factory=list)
+    delegate: str = ""
+    delegate_title: str = ""
+    playbook: str = ""
+    order: int = 0
+    status: str = "todo"
+    assignee: str = ""
+
+
+@dataclass(slots=True)
+class RoleHolding:
+    role: str
+    person: str
+    assumed_at: int
+    renounced_at: int | None = None
+
+
+@dataclass(slots=True)
+class Person:
+    id: str
+    name: str
+    handle: str = ""
+    email: str = ""
+    phone: str = ""
+    gpg: str = ""
+    external: bool = False
+    state: str = "paged"
+    added_at: int = 0
+
+
+@dataclass(slots=True)
+class Revision:
+    text: str
+    tags: list[str]
+    by: str
+    at: int
+
+
+@dataclass(slots=True)
+class Entry:
+    id: str
+    at: int
+    recorded_at: int
+    author: str
+    kind: str
+    text: str
+    tags: list[str] = field(default_factory=list)
+    device: str = ""
+    seq: int = 0
+    system: bool = False
+    history: list[Revision] = field(default_factory=list)
+    struck: str | None = None
+    struck_by: str = ""
+
+    @property
+    def sort_key(self) -> tuple[int, int, str]:
+        return (self.at, self.recorded_at, self.id)
+
+
+@dataclass(slots=True)
+class Approval:
+    by: str
+    at: int
+
+
+@dataclass(slots=True)
+class Draft:
+    id: str
+    channel: str = "email"
+    audience: str = "internal"
+    sender: str = ""
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    subject: str = ""
+    topic: str = ""
+    title: str = ""
+    body: str = ""
+    status: str = "draft"
+    approvals: list[Approval] = field(default_factory=list)
+    updated_at: int = 0
+    updated_by: str = ""
+
+
+DRAFT_CONTENT = ("channel", "audience", "from", "to", "cc", "bcc", "subject", "topic", "title", "body")
+
+
+@dataclass
+class IncidentState:
+    incident: Incident = field(default_factory=Incident)
+    steps: dict[str, Step] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    roles: list[RoleHolding] = field(default_factory=list)
+    entries: dict[str, Entry] = field(default_factory=dict)
+    drafts: dict[str, Draft] = field(default_factory=dict)
+
+    def checklist(self) -> list[Step]:
+        return sorted(self.steps.values(), key=lambda s: (s.order, s.id))
+
+    def timeline(self) -> list[Entry]:
+        """Entries in the order things happened (backdated entries slot in)."""
+        return sorted(self.entries.values(), key=lambda e: e.sort_key)
+
+    def holders(self, role: str) -> list[Person]:
+        return [
+            self.people[h.person]
+            for h in self.roles
+            if h.role == role and h.renounced_at is None and h.person in self.people
+        ]
+
+    def roles_of(self, person_id: str) -> list[str]:
+        return [h.role for h in self.roles if h.person == person_id and h.renounced_at is None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for `warroom show --format json`."""
+        return {
+            "incident": asdict(self.incident),
+            "checklist": [asdict(s) for s in self.checklist()],
+            "roster": [
+                {**asdict(p), "roles": self.roles_of(p.id)} for p in self.people.values()
+            ],
+            "roles": [asdict(h) for h in self.roles],
+            "timeline": [entry_dict(e) for e in self.timeline()],
+            "drafts": [draft_dict(d) for d in self.drafts.values()],
+        }
+
+
+def entry_dict(entry: Entry) -> dict[str, Any]:
+    out = asdict(entry)
+    out["history"] = [asdict(r) for r in entry.history]
+    return out
+
+
+def draft_dict(draft: Draft) -> dict[str, Any]:
+    out = asdict(draft)
+    out["from"] = out.pop("sender")
+    return out
+
+
+def _str(data: dict[str, Any], key: str, default: str = "") -> str:
+    value = data.get(key, default)
+    return value if isinstance(value, str) else default
+
+
+def _strs(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+class Fold:
+    """Applies events one by one; `state` is the result so far.
+
+    Events must come in `Event.order`; `fold()` sorts them. Malformed payloads
+    (a buggy or hostile writer) are skipped, never fatal.
+    """
+
+    def __init__(self) -> None:
+        self.state = IncidentState()
+        self.last_order: tuple[int, int, bytes, int] | None = None
+        self._orphans: dict[str, list[Event]] = {}
+
+    def apply_all(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def apply(self, event: Event) -> None:
+        self.last_order = event.order
+        handler = _HANDLERS.get(event.type)
+        if handler is None:
+            return
+        try:
+            handler(self, event, event.data)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # a malformed payload changes nothing
+
+    # -- helpers ---------------------------------------------------------
+
+    def _system_entry(self, event: Event, text: str) -> None:
+        device = event.device.hex()
+        entry_id = f"s{device[:8]}-{event.seq}"
+        self.state.entries[entry_id] = Entry(
+            id=entry_id,
+            at=event.hlc[0],
+            recorded_at=event.hlc[0],
+            author=_str(event.data, "by") or "system",
+            kind="system",
+            text=text,
+            device=device,
+            seq=event.seq,
+            system=True,
+        )
+
+    def _person_name(self, person_id: str) -> str:
+        person = self.state.people.get(person_id)
+        return person.name if person else person_id
+
+    # -- handlers --------------------------------------------------------
+
+    def _declared(self, event: Event, d: dict[str, Any]) -> None:
+        inc = self.state.incident
+        inc.codename = _str(d, "codename", inc.codename)
+        inc.title = _str(d, "title", inc.title)
+        if d.get("kind") in ev.INCIDENT_KINDS:
+            inc.kind = d["kind"]
+        if d.get("severity") in ev.SEVERITIES:
+            inc.severity = d["severity"]
+        inc.status = "investigating"
+        inc.declared_at = int(d.get("declared_at", event.hlc[0]))
+        inc.declared_by = _str(d, "by")
+        self._system_entry(
+            event, f"Incident declared: {inc.kind}, SEV{inc.severity}, codename {inc.codename}"
+        )
+
+    def _incident_set(self, event: Event, d: dict[str, Any]) -> None:
+        inc = self.state.incident
+        changed = []
+        for name, value in d["fields"].items():
+            if name == "severity" and value in ev.SEVERITIES:
+                inc.severity = value
+            elif name == "status" and value in ev.INCIDENT_STATUSES:
+                inc.status = value
+                if value in ("resolved", "closed") and inc.resolved_at is None:
+                    inc.resolved_at = event.hlc[0]
+            elif name in ev.INCIDENT_FIELDS and isinstance(value, str):
+                setattr(inc, name, value)
+            else:
+                continue
+            changed.append(f"{name} -> {value}" if name in ("severity", "status") else name)
+        if changed:
+            self._system_entry(event, "Incident updated: " + ", ".join(changed))
+
+    def _step_added(self, event: Event, d: dict[str, Any]) -> None:
+        step_id = _str(d, "id")
+        if not step_id:
+            return
+        step = self.state.steps.get(step_id) or Step(step_id, "", "")
+        step.phase = _str(d, "phase", step.phase)
+        step.title = _str(d, "title", step.title)
+        step.details = _strs(d.get("details", step.details))
+        step.delegate = _str(d, "delegate", step.delegate)
+        step.delegate_title = _str(d, "delegate_title", step.delegate_title)
+        step.playbook = _str(d, "playbook", step.playbook)
+        step.order = int(d.get("order", step.order))
+        self.state.steps[step_id] = step
+
+    def _step_set(self, event: Event, d: dict[str, Any]) -> None:
+        step = self.state.steps[d["id"]]
+        parts = []
+        if d.get("status") in ev.STEP_STATUSES and d["status"] != step.status:
+            step.status = d["status"]
+            parts.append(step.status)
+        if isinstance(d.get("assignee"), str) and d["assignee"] != step.assignee:
+            step.assignee = d["assignee"]
+            parts.append(f"assigned to {step.assignee}" if step.assignee else "unassigned")
+        if parts:
+            self._system_entry(event, f"Step {step.title!r}: " + ", ".join(parts))
+
+    def _person_added(self, event: Event, d: dict[str, Any]) -> None:
+        person_id = _str(d, "id")
+        name = _str(d, "name")
+        if not person_id or not name:
+            return
+        person = Person(person_id, name, added_at=event.hlc[0])
+        self._set_person_fields(person, d)
+        self.state.people[person_id] = person
+        self._system_entry(event, f"{name} added to the roster ({person.state})")
+
+    def _person_set(self, event: Event, d: dict[str, Any]) -> None:
+        person = self.state.people[d["id"]]
+        before = person.state
+        self._set_person_fields(person, d["fields"])
+        if person.state != before:
+            self._system_entry(event, f"{person.name} {person.state}")
+
+    @staticmethod
+    def _set_person_fields(person: Person, d: dict[str, Any]) -> None:
+        for name in ("name", "handle", "email", "phone", "gpg"):
+            if isinstance(d.get(name), str) and (name != "name" or d[name]):
+                setattr(person, name, d[name])
+        if isinstance(d.get("external"), bool):
+            person.external = d["external"]
+        if d.get("state") in ev.PERSON_STATES:
+            person.state = d["state"]
+
+    def _role_assumed(self, event: Event, d: dict[str, Any]) -> None:
+        role, person_id = d["role"], d["person"]
+        if role not in ev.ROLES or person_id not in self.state.people:
+            return
+        at = event.hlc[0]
+        open_holdings = [h for h in self.state.roles if h.role == role and h.renounced_at is None]
+        if any(h.person == person_id for h in open_holdings):
+            return
+        handed_from = ""
+        if role in ev.EXCLUSIVE_ROLES:
+            for h in open_holdings:
+                h.renounced_at = at
+                handed_from = self._person_name(h.person)
+        self.state.roles.append(RoleHolding(role, person_id, at))
+        text = f"{self._person_name(person_id)} is now {ev.ROLES[role]}"
+        self._system_entry(event, text + (f" (handed over by {handed_from})" if handed_from else ""))
+
+    def _role_renounced(self, event: Event, d: dict[str, Any]) -> None:
+        for h in self.state.roles:
+            if h.role == d["role"] and h.person == d["person"] and h.renounced_at is None:
+                h.renounced_at = event.hlc[0]
+                name = self._person_name(h.person)
+                self._system_entry(event, f"{name} is no longer {ev.ROLES[h.role]}")
+
+    def _entry_added(self, event: Event, d: dict[str, Any]) -> None:
+        entry_id = _str(d, "id")
+        if not entry_id or entry_id in self.state.entries:
+            return  # ids are random; a duplicate is a replay and never overwrites
+        kind = d.get("kind") if d.get("kind") in ev.USER_ENTRY_KINDS else "note"
+        self.state.entries[entry_id] = Entry(
+            id=entry_id,
+            at=int(d.get("at") or event.hlc[0]),
+            recorded_at=event.hlc[0],
+            author=_str(d, "author"),
+            kind=kind,
+            text=_str(d, "text"),
+            tags=_strs(d.get("tags")),
+            device=event.device.hex(),
+            seq=event.seq,
+        )
+        for orphan in self._orphans.pop(entry_id, []):
+            self.apply(orphan)
+
+    def _entry_changed(self, event: Event, d: dict[str, Any]) -> None:
+        entry = self.state.entries.get(d["id"])
+        if entry is None:
+            self._orphans.setdefault(d["id"], []).append(event)
+            return
+        if entry.system:
+            return
+        by = _str(d, "by")
+        if event.type == ev.ENTRY_STRUCK:
+            entry.struck = _str(d, "reason") or "struck"
+            entry.struck_by = by
+            return
+        entry.history.append(Revision(entry.text, list(entry.tags), by, event.hlc[0]))
+        entry.text = _str(d, "text", entry.text)
+        if "tags" in d:
+            entry.tags = _strs(d["tags"])
+
+    def _draft_saved(self, event: Event, d: dict[str, Any]) -> None:
+        draft_id = _str(d, "id")
+        if not draft_id:
+            return
+        draft = self.state.drafts.get(draft_id) or Draft(draft_id)
+        fields = d["fields"]
+        content_changed = False
+        for name in DRAFT_CONTENT:
+            if name not in fields:
+                continue
+            attr = "sender" if name == "from" else name
+            value = fields[name]
+            value = _strs(value) if name in ("to", "cc", "bcc") else value
+            if name == "channel" and value not in ev.DRAFT_CHANNELS:
+                continue
+            if not isinstance(value, str | list):
+                continue
+            if getattr(draft, attr) != value:
+                setattr(draft, attr, value)
+                content_changed = True
+        if content_changed and draft.approvals:
+            draft.approvals.clear()  # an approval covers the words approved, no others
+            draft.status = "draft"
+        if fields.get("status") in ev.DRAFT_STATUSES and fields["status"] != "approved":
+            draft.status = fields["status"]
+        draft.updated_at = event.hlc[0]
+        draft.updated_by = _str(d, "by")
+        self.state.drafts[draft_id] = draft
+
+    def _draft_approved(self, event: Event, d: dict[str, Any]) -> None:
+        draft = self.state.drafts[d["id"]]
+        draft.approvals.append(Approval(_str(d, "by"), event.hlc[0]))
+        draft.status = "approved"
+        self._system_entry(event, f"Draft {draft.id} approved by {_str(d, 'by')}")
+
+
+_HANDLERS = {
+    ev.INCIDENT_DECLARED: Fold._declared,
+    ev.INCIDENT_SET: Fold._incident_set,
+    ev.STEP_ADDED: Fold._step_added,
+    ev.STEP_SET: Fold._step_set,
+    ev.PERSON_ADDED: Fold._person_added,
+    ev.PERSON_SET: Fold._person_set,
+    ev.ROLE_ASSUMED: Fold._role_assumed,
+    ev.ROLE_RENOUNCED: Fold._role_renounced,
+    ev.ENTRY_ADDED: Fold._entry_added,
+    ev.ENTRY_AMENDED: Fold._entry_changed,
+    ev.ENTRY_STRUCK: Fold._entry_changed,
+    ev.DRAFT_SAVED: Fold._draft_saved,
+    ev.DRAFT_APPROVED: Fold._draft_approved,
+}
+
+
+def fold(events: Iterable[Event]) -> IncidentState:
+    """The state of an incident, from its events in any order."""
+    f = Fold()
+    f.apply_all(sorted(events, key=lambda e: e.order))
+    return f.state

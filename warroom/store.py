@@ -1,0 +1,269 @@
+"""The incident file: one SQLite database, through sqlite-utils.
+
+`meta` holds the plaintext header (format, incident id, KDF parameters, salt,
+wrapped data key) and nothing else. `events` holds one row per change, keyed by
+(device, seq), with the chain link, the sealed payload and the signature. The
+store knows rows, not what is in them: sealing and signing are the caller's.
+
+WAL, synchronous=FULL and a busy timeout: a commit that returned is on disk,
+and several processes append at once, each in its own IMMEDIATE transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+FORMAT = 1
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 30_000
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE devices (id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE);
+CREATE TABLE events (
+    dev  INTEGER NOT NULL REFERENCES devices(id),
+    seq  INTEGER NOT NULL,
+    prev BLOB NOT NULL,
+    box  BLOB NOT NULL,
+    sig  BLOB NOT NULL,
+    PRIMARY KEY (dev, seq)
+) WITHOUT ROWID;
+"""
+
+
+class StoreError(Exception):
+    """The file is missing, not an incident file, or damaged."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One stored event, exactly as on disk."""
+
+    device: bytes
+    seq: int
+    prev: bytes
+    box: bytes
+    sig: bytes
+
+
+Builder = Callable[[int, Row | None], tuple[bytes, bytes, bytes]]
+"""Given the next seq and the device's last row, return (prev, box, sig)."""
+
+
+def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
+    mode = "rwc" if create else "rw"
+    conn = sqlite3.connect(
+        f"file:{path}?mode={mode}", uri=True, isolation_level=None, check_same_thread=False
+    )
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA temp_store=MEMORY")  # no plaintext-adjacent temp files on disk
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+class Store:
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+        self._device_ids: dict[bytes, int] = {}
+
+    # -- opening ---------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], meta: dict[str, Any]) -> Store:
+        """Make a new incident file; never touch an existing one."""
+        path = Path(path)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise StoreError(f"{path} already exists; refusing to overwrite it") from None
+        except OSError as exc:
+            raise StoreError(f"cannot create {path}: {exc.strerror}") from None
+        os.close(fd)
+        try:
+            conn = _connect(path, create=True)
+            conn.execute("PRAGMA journal_mode=WAL")
+            store = cls(path, conn)
+            conn.executescript(SCHEMA)
+            with store._write():
+                store.db["meta"].insert_all(
+                    [{"key": k, "value": v} for k, v in {"format": FORMAT, **meta}.items()]
+                )
+        except sqlite3.Error as exc:
+            path.unlink(missing_ok=True)
+            raise StoreError(f"cannot create {path}: {exc}") from None
+        return store
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Store:
+        path = Path(path)
+        if not path.exists():
+            raise StoreError(f"{path}: no such file")
+        if not path.is_file():
+            raise StoreError(f"{path}: not a file")
+        with path.open("rb") as fh:
+            if fh.read(16) != SQLITE_MAGIC:
+                raise StoreError(f"{path}: not a warroom incident file")
+        try:
+            conn = _connect(path, create=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            store = cls(path, conn)
+            meta = store.meta()
+            store.check_schema()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: not a warroom incident file, or damaged ({exc})") from None
+        if meta.get("format") != FORMAT:
+            conn.close()
+            raise StoreError(f"{path}: not a warroom incident file (format {meta.get('format')!r})")
+        return store
+
+    def check_schema(self) -> None:
+        names = set(self.db.table_names())
+        if not {"meta", "devices", "events"} <= names:
+            raise sqlite3.DatabaseError("missing warroom tables")
+        # Read every page of the events table: a truncated file fails here, not later.
+        self._conn.execute("SELECT count(*), sum(length(box)) FROM events").fetchone()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- meta ------------------------------------------------------------
+
+    def meta(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def set_meta(self, values: dict[str, Any]) -> None:
+        with self._write():
+            self.db["meta"].upsert_all(
+                [{"key": k, "value": v} for k, v in values.items()], pk="key"
+            )
+
+    # -- writing ---------------------------------------------------------
+
+    def _write(self) -> _Transaction:
+        return _Transaction(self._conn, self._lock)
+
+    def _device_id(self, device: bytes) -> int:
+        if device not in self._device_ids:
+            row = self._conn.execute("SELECT id FROM devices WHERE key=?", (device,)).fetchone()
+            if row is None:
+                row = (self._conn.execute("INSERT INTO devices(key) VALUES (?)", (device,)).lastrowid,)
+            self._device_ids[device] = row[0]
+        return self._device_ids[device]
+
+    def append(self, device: bytes, builders: list[Builder]) -> list[Row]:
+        """Append events to a device's feed in one durable transaction.
+
+        The device's last row is read inside the write lock, so two processes of
+        the same device never take the same seq.
+        """
+        with self._write():
+            dev = self._device_id(device)
+            last = self._last_row(device, dev)
+            rows = []
+            for build in builders:
+                seq = last.seq + 1 if last else 1
+                prev, box, sig = build(seq, last)
+                self._conn.execute(
+                    "INSERT INTO events(dev, seq, prev, box, sig) VALUES (?,?,?,?,?)",
+                    (dev, seq, prev, box, sig),
+                )
+                last = Row(device, seq, prev, box, sig)
+                rows.append(last)
+            return rows
+
+    def _last_row(self, device: bytes, dev: int) -> Row | None:
+        row = self._conn.execute(
+            "SELECT seq, prev, box, sig FROM events WHERE dev=? ORDER BY seq DESC LIMIT 1", (dev,)
+        ).fetchone()
+        return Row(device, *row) if row else None
+
+    # -- reading ---------------------------------------------------------
+
+    def rows(self, after: dict[bytes, int] | None = None) -> list[Row]:
+        """Rows in (device, seq) order; with `after`, only those past each device's seq."""
+        with self._lock:
+            if after is None:
+                batch = self._conn.execute(
+                    "SELECT d.key, e.seq, e.prev, e.box, e.sig FROM events e "
+                    "JOIN devices d ON d.id = e.dev ORDER BY e.dev, e.seq"
+                ).fetchall()
+            else:
+                batch = self._rows_after(after)
+        return [Row(*row) for row in batch]
+
+    def _rows_after(self, after: dict[bytes, int]) -> list[tuple]:
+        out: list[tuple] = []
+        for key, dev, head in self._conn.execute(
+            "SELECT d.key, d.id, max(e.seq) FROM devices d JOIN events e ON e.dev = d.id GROUP BY d.id"
+        ).fetchall():
+            known = after.get(key, 0)
+            if head > known:
+                out.extend(
+                    self._conn.execute(
+                        "SELECT ?, seq, prev, box, sig FROM events WHERE dev=? AND seq>? ORDER BY seq",
+                        (key, dev, known),
+                    ).fetchall()
+                )
+        return out
+
+    def heads(self) -> dict[bytes, int]:
+        """Each device's highest seq: the file's version vector."""
+        with self._lock:
+            return dict(
+                self._conn.execute(
+                    "SELECT d.key, max(e.seq) FROM devices d JOIN events e ON e.dev = d.id "
+                    "GROUP BY d.id"
+                ).fetchall()
+            )
+
+    def count(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    def data_version(self) -> int:
+        """Changes when another connection commits (PRAGMA data_version)."""
+        with self._lock:
+            return self._conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def file_size(self) -> int:
+        return sum(
+            p.stat().st_size
+            for p in (self.path, Path(f"{self.path}-wal"))
+            if p.exists()
+        )
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on error, under the store's lock."""
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._conn = conn
+        self._lock = lock
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self._lock.release()
