@@ -45,6 +45,7 @@ class CheckFailed(Failure):
 
 # -- shared options ------------------------------------------------------------
 
+
 def passphrase_option(f: Callable) -> Callable:
     return click.option(
         "--passphrase-file",
@@ -64,13 +65,13 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> s
             with passphrase_file.open(encoding="utf-8") as fh:
                 line = fh.readline().rstrip("\r\n")
         except OSError as exc:
-            raise Failure(f"cannot read passphrase file {passphrase_file}: {exc.strerror}") from None
+            raise Failure(
+                f"cannot read passphrase file {passphrase_file}: {exc.strerror}"
+            ) from None
         if not line:
             raise Failure(f"passphrase file {passphrase_file} has an empty first line")
         return line
-    return click.prompt(
-        "Passphrase", hide_input=True, confirmation_prompt=confirm, err=True
-    )
+    return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm, err=True)
 
 
 def device():
@@ -79,7 +80,8 @@ def device():
         directory = config_dir()
         if load_name(directory) is None and sys.stdin.isatty():
             name = click.prompt(
-                "Your name as it will appear on timelines", default=os.environ.get("USER", ""),
+                "Your name as it will appear on timelines",
+                default=os.environ.get("USER", ""),
                 err=True,
             ).strip()
             if name:
@@ -116,6 +118,7 @@ def dump_json(data: Any) -> None:
 
 # -- commands ------------------------------------------------------------------
 
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="warroom")
 def cli() -> None:
@@ -128,27 +131,50 @@ def cli() -> None:
 
 @cli.command()
 @path_argument
-@click.option("--kdf", type=click.Choice(["interactive", "moderate"]), default="moderate",
-              show_default=True,
-              help="Argon2id cost. 'interactive' is the floor, for small hosts and tests.")
+@click.option(
+    "--kdf",
+    type=click.Choice(["interactive", "moderate"]),
+    default="moderate",
+    show_default=True,
+    help="Argon2id cost. 'interactive' is the floor, for small hosts and tests.",
+)
 @click.option("--codename", help="Innocuous codename; generated when omitted.")
 @click.option("--title", default="", help="A short title (kept encrypted).")
-@click.option("--kind", type=click.Choice(ev.INCIDENT_KINDS), default="security",
-              show_default=True)
-@click.option("--severity", type=click.IntRange(1, 4), default=2, show_default=True,
-              help="1 is the most severe.")
+@click.option("--kind", type=click.Choice(ev.INCIDENT_KINDS), default="security", show_default=True)
+@click.option(
+    "--severity",
+    type=click.IntRange(1, 4),
+    default=2,
+    show_default=True,
+    help="1 is the most severe.",
+)
 @click.option("--playbook", help="Checklist to seed (default: the kind's own playbook).")
 @passphrase_option
-def init(path: Path, kdf: str, codename: str | None, title: str, kind: str, severity: int,
-         playbook: str | None, passphrase_file: Path | None) -> None:
+def init(
+    path: Path,
+    kdf: str,
+    codename: str | None,
+    title: str,
+    kind: str,
+    severity: int,
+    playbook: str | None,
+    passphrase_file: Path | None,
+) -> None:
     """Declare an incident in a new file PATH (never overwrites)."""
     if path.exists():
         raise Failure(f"{path} already exists; refusing to overwrite it")
     passphrase = read_passphrase(passphrase_file, confirm=True)
     try:
         session = Session.create(
-            path, passphrase, kdf=kdf, codename=codename, title=title, kind=kind,
-            severity=severity, playbook=playbook, device=device(),
+            path,
+            passphrase,
+            kdf=kdf,
+            codename=codename,
+            title=title,
+            kind=kind,
+            severity=severity,
+            playbook=playbook,
+            device=device(),
         )
     except (SessionError, PlaybookError) as exc:
         raise Failure(str(exc)) from None
@@ -163,15 +189,25 @@ def init(path: Path, kdf: str, codename: str | None, title: str, kind: str, seve
 @cli.command()
 @path_argument
 @click.argument("text")
-@click.option("--kind", type=click.Choice(ev.USER_ENTRY_KINDS), default="note",
-              show_default=True)
-@click.option("--at", "at_text", metavar="ISO8601",
-              help="When it happened, if not now (backdating). No offset means UTC.")
+@click.option("--kind", type=click.Choice(ev.USER_ENTRY_KINDS), default="note", show_default=True)
+@click.option(
+    "--at",
+    "at_text",
+    metavar="ISO8601",
+    help="When it happened, if not now (backdating). No offset means UTC.",
+)
 @click.option("--author", help="Whose words these are (default: your display name).")
 @click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
 @passphrase_option
-def note(path: Path, text: str, kind: str, at_text: str | None, author: str | None,
-         tags: tuple[str, ...], passphrase_file: Path | None) -> None:
+def note(
+    path: Path,
+    text: str,
+    kind: str,
+    at_text: str | None,
+    author: str | None,
+    tags: tuple[str, ...],
+    passphrase_file: Path | None,
+) -> None:
     """Add a timeline entry; prints its id."""
     try:
         at = parse_iso(at_text) if at_text else None
@@ -201,8 +237,9 @@ def csv_cell(value: Any) -> str:
 
 @cli.command()
 @path_argument
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
+)
 @passphrase_option
 def timeline(path: Path, fmt: str, passphrase_file: Path | None) -> None:
     """Print the timeline, oldest first (times in UTC)."""
@@ -241,8 +278,9 @@ def verify(path: Path, passphrase_file: Path | None) -> None:
 
 @cli.command()
 @path_argument
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @passphrase_option
 def info(path: Path, fmt: str, passphrase_file: Path | None) -> None:
     """Codename, counts, devices and file size (no incident content)."""
@@ -264,8 +302,9 @@ def info(path: Path, fmt: str, passphrase_file: Path | None) -> None:
 
 @cli.command()
 @path_argument
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @passphrase_option
 def show(path: Path, fmt: str, passphrase_file: Path | None) -> None:
     """The incident as it stands: declaration, checklist, roster, drafts."""
@@ -305,8 +344,13 @@ def roster() -> None:
 @roster.command("add")
 @path_argument
 @click.argument("name")
-@click.option("--role", "roles", multiple=True, type=click.Choice(list(ev.ROLES)),
-              help="A role they take on; repeat for more.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(list(ev.ROLES)),
+    help="A role they take on; repeat for more.",
+)
 @click.option("--email", default="")
 @click.option("--phone", default="")
 @click.option("--handle", default="", help="Chat handle.")
@@ -314,13 +358,27 @@ def roster() -> None:
 @click.option("--external", is_flag=True, help="Not an employee (counsel, vendor, agency).")
 @click.option("--state", type=click.Choice(ev.PERSON_STATES), default="paged", show_default=True)
 @passphrase_option
-def roster_add(path: Path, name: str, roles: tuple[str, ...], email: str, phone: str,
-               handle: str, gpg: str, external: bool, state: str,
-               passphrase_file: Path | None) -> None:
+def roster_add(
+    path: Path,
+    name: str,
+    roles: tuple[str, ...],
+    email: str,
+    phone: str,
+    handle: str,
+    gpg: str,
+    external: bool,
+    state: str,
+    passphrase_file: Path | None,
+) -> None:
     """Add a person to the roster; prints their id."""
     with unlocked(path, passphrase_file) as session:
         person_id = session.add_person(
-            name, handle=handle, email=email, phone=phone, gpg=gpg, external=external,
+            name,
+            handle=handle,
+            email=email,
+            phone=phone,
+            gpg=gpg,
+            external=external,
             state=state,
         )
         for role in roles:
@@ -339,8 +397,9 @@ def step() -> None:
 @click.argument("status", type=click.Choice(ev.STEP_STATUSES))
 @click.option("--assignee", help="Who is doing it.")
 @passphrase_option
-def step_set(path: Path, step_id: str, status: str, assignee: str | None,
-             passphrase_file: Path | None) -> None:
+def step_set(
+    path: Path, step_id: str, status: str, assignee: str | None, passphrase_file: Path | None
+) -> None:
     """Set a checklist step's status (todo, doing, done, skipped)."""
     with unlocked(path, passphrase_file) as session:
         session.set_step(step_id, status=status, assignee=assignee)

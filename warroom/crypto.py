@@ -40,7 +40,9 @@ class KdfParams:
 KDF_PROFILES: dict[str, KdfParams] = {
     # INTERACTIVE is the floor (tests, small hosts); MODERATE is the default.
     # PyNaCl's SENSITIVE (1 GiB) is deliberately not offered: a bastion may not have it.
-    "interactive": KdfParams("interactive", argon2id.OPSLIMIT_INTERACTIVE, argon2id.MEMLIMIT_INTERACTIVE),
+    "interactive": KdfParams(
+        "interactive", argon2id.OPSLIMIT_INTERACTIVE, argon2id.MEMLIMIT_INTERACTIVE
+    ),
     "moderate": KdfParams("moderate", argon2id.OPSLIMIT_MODERATE, argon2id.MEMLIMIT_MODERATE),
 }
 SALT_BYTES = argon2id.SALTBYTES

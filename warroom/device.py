@@ -6,6 +6,7 @@ overrides it), the key file with mode 0600, made on first use.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -57,10 +58,9 @@ def load_signing_key(directory: Path) -> nacl.signing.SigningKey:
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = directory / KEY_FILE
     if not path.exists():
-        try:
+        # If another process makes it first, FileExistsError: use theirs.
+        with contextlib.suppress(FileExistsError):
             _write_private(path, nacl.signing.SigningKey.generate().encode().hex().encode())
-        except FileExistsError:
-            pass  # another process made it first; use theirs
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         raise DeviceError(f"{path} is readable by others (mode {mode:o}); run: chmod 600 {path}")

@@ -29,9 +29,19 @@ DRAFT_APPROVED = "draft.approved"
 
 EVENT_TYPES = frozenset(
     {
-        INCIDENT_DECLARED, INCIDENT_SET, STEP_ADDED, STEP_SET, PERSON_ADDED, PERSON_SET,
-        ROLE_ASSUMED, ROLE_RENOUNCED, ENTRY_ADDED, ENTRY_AMENDED, ENTRY_STRUCK,
-        DRAFT_SAVED, DRAFT_APPROVED,
+        INCIDENT_DECLARED,
+        INCIDENT_SET,
+        STEP_ADDED,
+        STEP_SET,
+        PERSON_ADDED,
+        PERSON_SET,
+        ROLE_ASSUMED,
+        ROLE_RENOUNCED,
+        ENTRY_ADDED,
+        ENTRY_AMENDED,
+        ENTRY_STRUCK,
+        DRAFT_SAVED,
+        DRAFT_APPROVED,
     }
 )
 
@@ -62,7 +72,17 @@ EXCLUSIVE_ROLES = frozenset({"ic"})
 INCIDENT_FIELDS = ("title", "severity", "status", "summary", "impact", "root_cause", "resolution")
 PERSON_FIELDS = ("name", "handle", "email", "phone", "gpg", "external", "state")
 DRAFT_FIELDS = (
-    "channel", "audience", "from", "to", "cc", "bcc", "subject", "topic", "title", "body", "status",
+    "channel",
+    "audience",
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "topic",
+    "title",
+    "body",
+    "status",
 )
 
 

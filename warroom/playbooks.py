@@ -53,7 +53,9 @@ def parse_playbook(text: str, source: str) -> Playbook:
     steps, seen = [], set()
     for raw in steps_raw:
         sid = raw.get("id")
-        where = f"{source}:{_line_of(text, f'id = {sid!r}'.replace(chr(39), chr(34))) if sid else 1}"
+        where = (
+            f"{source}:{_line_of(text, f'id = {sid!r}'.replace(chr(39), chr(34))) if sid else 1}"
+        )
         if not isinstance(sid, str) or not sid:
             raise PlaybookError(f"{where}: every step needs an id")
         if sid in seen:

@@ -429,7 +429,9 @@ class Session:
 
     # checklist
 
-    def set_step(self, step_id: str, status: str | None = None, assignee: str | None = None) -> None:
+    def set_step(
+        self, step_id: str, status: str | None = None, assignee: str | None = None
+    ) -> None:
         if step_id not in self.state.steps:
             raise SessionError(f"no checklist step {step_id!r}")
         if status is not None and status not in ev.STEP_STATUSES:
@@ -469,9 +471,15 @@ class Session:
         self._one(
             ev.PERSON_ADDED,
             {
-                "id": person_id, "name": name.strip(), "handle": handle, "email": email,
-                "phone": phone, "gpg": gpg.replace(" ", "").upper(), "external": external,
-                "state": state, "by": self.device.name,
+                "id": person_id,
+                "name": name.strip(),
+                "handle": handle,
+                "email": email,
+                "phone": phone,
+                "gpg": gpg.replace(" ", "").upper(),
+                "external": external,
+                "state": state,
+                "by": self.device.name,
             },
         )
         return person_id

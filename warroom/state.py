@@ -8,6 +8,7 @@ checklist, roster and incident changes cannot be amended or struck.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -121,7 +122,18 @@ class Draft:
     updated_by: str = ""
 
 
-DRAFT_CONTENT = ("channel", "audience", "from", "to", "cc", "bcc", "subject", "topic", "title", "body")
+DRAFT_CONTENT = (
+    "channel",
+    "audience",
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "topic",
+    "title",
+    "body",
+)
 
 
 @dataclass
@@ -155,9 +167,7 @@ class IncidentState:
         return {
             "incident": asdict(self.incident),
             "checklist": [asdict(s) for s in self.checklist()],
-            "roster": [
-                {**asdict(p), "roles": self.roles_of(p.id)} for p in self.people.values()
-            ],
+            "roster": [{**asdict(p), "roles": self.roles_of(p.id)} for p in self.people.values()],
             "roles": [asdict(h) for h in self.roles],
             "timeline": [entry_dict(e) for e in self.timeline()],
             "drafts": [draft_dict(d) for d in self.drafts.values()],
@@ -206,10 +216,9 @@ class Fold:
         handler = _HANDLERS.get(event.type)
         if handler is None:
             return
-        try:
+        # A malformed payload (a buggy or hostile writer) changes nothing.
+        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
             handler(self, event, event.data)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            pass  # a malformed payload changes nothing
 
     # -- helpers ---------------------------------------------------------
 
@@ -335,7 +344,9 @@ class Fold:
                 handed_from = self._person_name(h.person)
         self.state.roles.append(RoleHolding(role, person_id, at))
         text = f"{self._person_name(person_id)} is now {ev.ROLES[role]}"
-        self._system_entry(event, text + (f" (handed over by {handed_from})" if handed_from else ""))
+        self._system_entry(
+            event, text + (f" (handed over by {handed_from})" if handed_from else "")
+        )
 
     def _role_renounced(self, event: Event, d: dict[str, Any]) -> None:
         for h in self.state.roles:

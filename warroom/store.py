@@ -160,7 +160,9 @@ class Store:
         if device not in self._device_ids:
             row = self._conn.execute("SELECT id FROM devices WHERE key=?", (device,)).fetchone()
             if row is None:
-                row = (self._conn.execute("INSERT INTO devices(key) VALUES (?)", (device,)).lastrowid,)
+                row = (
+                    self._conn.execute("INSERT INTO devices(key) VALUES (?)", (device,)).lastrowid,
+                )
             self._device_ids[device] = row[0]
         return self._device_ids[device]
 
@@ -208,13 +210,15 @@ class Store:
     def _rows_after(self, after: dict[bytes, int]) -> list[tuple]:
         out: list[tuple] = []
         for key, dev, head in self._conn.execute(
-            "SELECT d.key, d.id, max(e.seq) FROM devices d JOIN events e ON e.dev = d.id GROUP BY d.id"
+            "SELECT d.key, d.id, max(e.seq) FROM devices d "
+            "JOIN events e ON e.dev = d.id GROUP BY d.id"
         ).fetchall():
             known = after.get(key, 0)
             if head > known:
                 out.extend(
                     self._conn.execute(
-                        "SELECT ?, seq, prev, box, sig FROM events WHERE dev=? AND seq>? ORDER BY seq",
+                        "SELECT ?, seq, prev, box, sig FROM events "
+                        "WHERE dev=? AND seq>? ORDER BY seq",
                         (key, dev, known),
                     ).fetchall()
                 )
@@ -240,11 +244,7 @@ class Store:
             return self._conn.execute("PRAGMA data_version").fetchone()[0]
 
     def file_size(self) -> int:
-        return sum(
-            p.stat().st_size
-            for p in (self.path, Path(f"{self.path}-wal"))
-            if p.exists()
-        )
+        return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
 
 
 class _Transaction:

@@ -17,9 +17,7 @@ def parse_iso(text: str) -> int:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(
-            f"{text!r} is not an ISO 8601 time (e.g. 2026-11-21T14:05:00Z)"
-        ) from None
+        raise ValueError(f"{text!r} is not an ISO 8601 time (e.g. 2026-11-21T14:05:00Z)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
