@@ -46,6 +46,7 @@ KDF_PROFILES: dict[str, KdfParams] = {
     "moderate": KdfParams("moderate", argon2id.OPSLIMIT_MODERATE, argon2id.MEMLIMIT_MODERATE),
 }
 SALT_BYTES = argon2id.SALTBYTES
+_SEQ = struct.Struct(">Q")
 
 
 def check_kdf_params(opslimit: int, memlimit: int) -> None:
@@ -76,6 +77,8 @@ def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 
 
 def open_box(key: bytes, box: bytes, aad: bytes) -> bytes:
+    if _lib is not None:
+        return _open_box_fast(key, box, aad)
     try:
         return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
             box[NONCE_BYTES:], aad, box[:NONCE_BYTES], key
@@ -84,15 +87,41 @@ def open_box(key: bytes, box: bytes, aad: bytes) -> bytes:
         raise CryptoError("box does not open") from exc
 
 
+try:  # PyNaCl's own cffi handle to libsodium: the public wrapper's argument checks
+    # cost twice the decryption itself, and opening a file decrypts every event.
+    from nacl._sodium import ffi as _ffi
+    from nacl._sodium import lib as _lib
+except ImportError:  # pragma: no cover - a PyNaCl without it falls back to the wrapper
+    _ffi = _lib = None
+
+_ABYTES = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
+
+
+def _open_box_fast(key: bytes, box: bytes, aad: bytes) -> bytes:
+    clen = len(box) - NONCE_BYTES
+    if clen < _ABYTES or len(key) != KEY_BYTES:
+        raise CryptoError("box does not open")
+    out = _ffi.new("unsigned char[]", clen - _ABYTES + 1)
+    out_len = _ffi.new("unsigned long long *")
+    rc = _lib.crypto_aead_xchacha20poly1305_ietf_decrypt(
+        out, out_len, _ffi.NULL, box[NONCE_BYTES:], clen, aad, len(aad), box[:NONCE_BYTES], key
+    )
+    if rc != 0:
+        raise CryptoError("box does not open")
+    return _ffi.buffer(out, out_len[0])[:]
+
+
 def pad(data: bytes) -> bytes:
     return sodium.sodium_pad(data, PAD_BLOCK)
 
 
 def unpad(data: bytes) -> bytes:
-    try:
-        return sodium.sodium_unpad(data, PAD_BLOCK)
-    except (nacl.exceptions.CryptoError, ValueError) as exc:
-        raise CryptoError("bad padding") from exc
+    """Undo `pad` (ISO/IEC 7816-4: 0x80 then zeros). Runs on authenticated data only,
+    so it need not be constant-time; sodium_unpad's wrapper is slow on the open path."""
+    stripped = data.rstrip(b"\x00")
+    if not stripped or stripped[-1] != 0x80 or len(data) % PAD_BLOCK:
+        raise CryptoError("bad padding")
+    return stripped[:-1]
 
 
 def wrap_aad(incident_id: bytes, salt: bytes, params: KdfParams | tuple[int, int]) -> bytes:
@@ -102,22 +131,17 @@ def wrap_aad(incident_id: bytes, salt: bytes, params: KdfParams | tuple[int, int
 
 
 def event_aad(incident_id: bytes, device: bytes, seq: int) -> bytes:
-    return b"warroom-event-v1" + incident_id + device + struct.pack(">Q", seq)
+    return b"warroom-event-v1" + incident_id + device + _SEQ.pack(seq)
 
 
 def signed_bytes(incident_id: bytes, device: bytes, seq: int, prev: bytes, box: bytes) -> bytes:
     """The exact bytes a device signs: everything stored in its row but the signature."""
-    return b"warroom-sig-v1" + incident_id + device + struct.pack(">Q", seq) + prev + box
+    return b"warroom-sig-v1" + incident_id + device + _SEQ.pack(seq) + prev + box
 
 
 def row_hash(device: bytes, seq: int, prev: bytes, box: bytes, sig: bytes) -> bytes:
     """The link a device's next event carries in its `prev` column."""
-    h = hashlib.sha256(device)
-    h.update(struct.pack(">Q", seq))
-    h.update(prev)
-    h.update(box)
-    h.update(sig)
-    return h.digest()
+    return hashlib.sha256(b"".join((device, _SEQ.pack(seq), prev, box, sig))).digest()
 
 
 GENESIS_PREV = bytes(32)

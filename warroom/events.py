@@ -108,15 +108,18 @@ def encode_payload(type_: str, hlc: Hlc, data: dict[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
+_decode = json.JSONDecoder().decode
+
+
 class PayloadError(ValueError):
     pass
 
 
 def decode_payload(device: bytes, seq: int, raw: bytes) -> Event:
     try:
-        obj = json.loads(raw)
+        obj = _decode(raw.decode("utf-8"))
         type_, (ms, counter), data = obj["t"], obj["h"], obj["d"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise PayloadError("payload is not an event") from exc
     if type_ not in EVENT_TYPES or not isinstance(data, dict):
         raise PayloadError(f"unknown event type {type_!r}")

@@ -8,7 +8,6 @@ checklist, roster and incident changes cannot be amended or struck.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -206,6 +205,7 @@ class Fold:
         self.state = IncidentState()
         self.last_order: tuple[int, int, bytes, int] | None = None
         self._orphans: dict[str, list[Event]] = {}
+        self._device_hex: dict[bytes, str] = {}
 
     def apply_all(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -216,14 +216,15 @@ class Fold:
         handler = _HANDLERS.get(event.type)
         if handler is None:
             return
-        # A malformed payload (a buggy or hostile writer) changes nothing.
-        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+        try:  # noqa: SIM105 - not contextlib.suppress: runs per event, and try is free
             handler(self, event, event.data)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # a malformed payload (a buggy or hostile writer) changes nothing
 
     # -- helpers ---------------------------------------------------------
 
     def _system_entry(self, event: Event, text: str) -> None:
-        device = event.device.hex()
+        device = self._hex(event.device)
         entry_id = f"s{device[:8]}-{event.seq}"
         self.state.entries[entry_id] = Entry(
             id=entry_id,
@@ -236,6 +237,11 @@ class Fold:
             seq=event.seq,
             system=True,
         )
+
+    def _hex(self, device: bytes) -> str:
+        if device not in self._device_hex:
+            self._device_hex[device] = device.hex()
+        return self._device_hex[device]
 
     def _person_name(self, person_id: str) -> str:
         person = self.state.people.get(person_id)
@@ -359,20 +365,23 @@ class Fold:
         entry_id = _str(d, "id")
         if not entry_id or entry_id in self.state.entries:
             return  # ids are random; a duplicate is a replay and never overwrites
-        kind = d.get("kind") if d.get("kind") in ev.USER_ENTRY_KINDS else "note"
+        kind = d.get("kind")
+        text = d.get("text")
+        author = d.get("author")
         self.state.entries[entry_id] = Entry(
-            id=entry_id,
-            at=int(d.get("at") or event.hlc[0]),
-            recorded_at=event.hlc[0],
-            author=_str(d, "author"),
-            kind=kind,
-            text=_str(d, "text"),
-            tags=_strs(d.get("tags")),
-            device=event.device.hex(),
-            seq=event.seq,
+            entry_id,
+            int(d.get("at") or event.hlc[0]),
+            event.hlc[0],
+            author if isinstance(author, str) else "",
+            kind if kind in ev.USER_ENTRY_KINDS else "note",
+            text if isinstance(text, str) else "",
+            _strs(d["tags"]) if "tags" in d else [],
+            self._hex(event.device),
+            event.seq,
         )
-        for orphan in self._orphans.pop(entry_id, []):
-            self.apply(orphan)
+        if self._orphans:
+            for orphan in self._orphans.pop(entry_id, []):
+                self.apply(orphan)
 
     def _entry_changed(self, event: Event, d: dict[str, Any]) -> None:
         entry = self.state.entries.get(d["id"])
