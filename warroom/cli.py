@@ -14,10 +14,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
+import platformdirs
 
 from warroom import events as ev
 from warroom.device import DeviceError, config_dir, load_device, load_name, save_name
@@ -405,6 +407,38 @@ def step_set(
         session.set_step(step_id, status=status, assignee=assignee)
         done = sum(s.status in ("done", "skipped") for s in session.state.steps.values())
         click.echo(f"{step_id}: {status} ({done}/{len(session.state.steps)} done)")
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to put it (default: your user data dir).",
+)
+def demo(directory: Path | None) -> None:
+    """Create a demo incident (a breach in progress) and print its path and passphrase.
+
+    The passphrase is also written, readable by you only, to a .pass file beside
+    it, for --passphrase-file. It is a demo: never do that with a real incident.
+    """
+    from warroom.demo import create_demo, demo_passphrase
+
+    directory = directory or Path(platformdirs.user_data_dir("warroom")) / "demo"
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    passphrase = demo_passphrase()
+    path = directory / f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}.db"
+    with create_demo(path, passphrase, device=device()) as session:
+        codename = session.state.incident.codename
+    pass_file = path.with_suffix(".pass")
+    fd = os.open(pass_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(passphrase + "\n")
+    click.echo(f"Demo incident {codename}:")
+    click.echo(f"  file:            {path}")
+    click.echo(f"  passphrase:      {passphrase}")
+    click.echo(f"  passphrase file: {pass_file}")
+    click.echo(f"Try: warroom show {path} --passphrase-file {pass_file}")
 
 
 def main() -> None:

@@ -123,6 +123,7 @@ class Session:
         playbook: str | None = None,
         device: Device | None = None,
         clock: HybridClock | None = None,
+        declared_at: int | None = None,
     ) -> Session:
         """Declare a new incident in a new file (refused if PATH exists)."""
         if kdf not in crypto.KDF_PROFILES:
@@ -163,7 +164,7 @@ class Session:
             "title": title,
             "kind": kind,
             "severity": severity,
-            "declared_at": wall_ms(),
+            "declared_at": declared_at or wall_ms(),
             "by": session.device.name,
         }
         batch: list[tuple[str, dict[str, Any]]] = [(ev.INCIDENT_DECLARED, declared)]
