@@ -25,7 +25,7 @@ TIMELINE: list[tuple[int, str, str, str]] = [
     (121, "Marcus Webb", "action", "Took IC. Voice bridge open, chat room by codename only."),
     (119, "Marcus Webb", "note", "Reminder: email subject is exactly 'Attorney Work Project'."),
     (117, "Dana Ortiz", "evidence", "Exported VPC flow logs 00:00-now to the evidence bucket."),
-    (115, "Dana Ortiz", "attacker", "Reconnaissance: port scan of 10.0.4.0/24 from db-replica-2."),
+    (115, "Dana Ortiz", "attacker", "Recon: port scan of 10.0.4.0/24 from db-replica-2."),
     (112, "Priya Nair", "note", "db-replica-2 shows a shell session for user 'svc-backup'."),
     (110, "Dana Ortiz", "attacker", "Initial access: svc-backup key used from 198.51.100.23."),
     (108, "Marcus Webb", "decision", "Do not terminate db-replica-2: stop it, keep the disks."),
@@ -54,7 +54,7 @@ TIMELINE: list[tuple[int, str, str, str]] = [
         40,
         "Marcus Webb",
         "decision",
-        "Forensics next; internal comms wait until inside source ruled out.",
+        "Forensics next; internal comms wait until an inside source is ruled out.",
     ),
     (
         31,
@@ -66,8 +66,9 @@ TIMELINE: list[tuple[int, str, str, str]] = [
     (
         9,
         "Dana Ortiz",
-        "note",
-        "sha256 of the exfil tool: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "evidence",
+        "sha256 of the exfil tool: "
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     ),
 ]
 
