@@ -1,0 +1,131 @@
+"""The session facade: what the CLI and the console rely on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from warroom.session import Session, SessionError, WrongPassphrase
+
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture
+def incident(tmp_path: Path) -> Path:
+    path = tmp_path / "inc.db"
+    Session.create(path, PASSPHRASE, kdf="interactive", codename="amber-heron").close()
+    return path
+
+
+def test_create_seeds_the_security_checklist(incident: Path) -> None:
+    with Session.unlock(incident, PASSPHRASE) as s:
+        assert s.state.incident.codename == "amber-heron"
+        steps = s.state.checklist()
+        assert len(steps) == 14
+        assert steps[0].id == "stop-attack" and steps[-1].id == "external-comms"
+        by_id = {step.id: step for step in steps}
+        assert by_id["internal-comms"].delegate_title == "VP or Director of Engineering"
+        assert by_id["external-comms"].delegate_title == "Marketing"
+
+
+def test_create_refuses_an_existing_file(incident: Path) -> None:
+    before = incident.read_bytes()
+    with pytest.raises(SessionError, match="already exists"):
+        Session.create(incident, "other", kdf="interactive")
+    assert incident.read_bytes() == before
+
+
+def test_wrong_passphrase_is_refused(incident: Path) -> None:
+    with pytest.raises(WrongPassphrase):
+        Session.unlock(incident, "not it")
+
+
+def test_generated_codename_is_two_words(tmp_path: Path) -> None:
+    with Session.create(tmp_path / "x.db", PASSPHRASE, kdf="interactive", kind="outage") as s:
+        assert len(s.state.incident.codename.split("-")) == 2
+
+
+def test_changes_are_events_and_system_entries_follow(incident: Path) -> None:
+    with Session.unlock(incident, PASSPHRASE) as s:
+        note = s.add_note("replica stopped", kind="action", tags=["db"])
+        s.set_step("stop-attack", status="done", assignee="Ann")
+        ann = s.add_person("Ann", email="ann@example.com", state="joined")
+        s.assign_role("ic", ann)
+        s.amend_entry(note, "replica stopped (not terminated)")
+    with Session.unlock(incident, PASSPHRASE) as s:
+        entry = s.state.entries[note]
+        assert entry.text == "replica stopped (not terminated)"
+        assert entry.history[0].text == "replica stopped"
+        system = [e.text for e in s.state.timeline() if e.system]
+        assert any("Stop the attack" in t and "done" in t for t in system)
+        assert any("Ann is now Incident Commander" in t for t in system)
+        system_id = next(e.id for e in s.state.timeline() if e.system)
+        with pytest.raises(SessionError, match="system"):
+            s.strike_entry(system_id, "hide it")
+
+
+def test_cycle_step(incident: Path) -> None:
+    with Session.unlock(incident, PASSPHRASE) as s:
+        seen = [s.cycle_step("forensics") for _ in range(3)]
+    assert seen == ["doing", "done", "todo"]
+
+
+def test_bad_input_is_a_clear_error(incident: Path) -> None:
+    with Session.unlock(incident, PASSPHRASE) as s:
+        with pytest.raises(SessionError, match="no checklist step"):
+            s.set_step("nope", status="done")
+        with pytest.raises(SessionError, match="status must be"):
+            s.set_step("forensics", status="finished")
+        with pytest.raises(SessionError, match="role must be"):
+            s.assign_role("king", "p000000")
+        with pytest.raises(SessionError, match="needs some text"):
+            s.add_note("   ")
+
+
+def test_another_process_append_is_seen_within_a_second(incident: Path) -> None:
+    code = (
+        "import sys\nfrom warroom.session import Session\n"
+        f"s = Session.unlock({str(incident)!r}, {PASSPHRASE!r})\n"
+        "print(s.add_note('from the other terminal'), flush=True)\n"
+        "s.close()\n"
+    )
+    with Session.unlock(incident, PASSPHRASE) as s:
+        s.poll()
+        child = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+        assert child.returncode == 0, child.stderr
+        entry_id = child.stdout.strip()
+        written = time.monotonic()
+        seen = False
+        while time.monotonic() - written < 1.0:
+            if any(e.data.get("id") == entry_id for e in s.poll()):
+                seen = True
+                break
+            time.sleep(0.05)
+        assert seen, "the other process's note did not arrive within 1 s"
+        assert s.state.entries[entry_id].text == "from the other terminal"
+        assert s.poll() == []  # nothing new: no work
+
+
+def test_events_out_of_clock_order_refold_to_the_same_state(incident: Path) -> None:
+    """A writer whose clock is behind appends after us; the fold still sorts by HLC."""
+    code = (
+        "from warroom.clock import HybridClock\nfrom warroom.session import Session\n"
+        f"s = Session.unlock({str(incident)!r}, {PASSPHRASE!r},"
+        " clock=HybridClock(lambda: 1000))\n"
+        "s.clock._last = (1000, 0)\n"
+        "print(s.add_note('slow clock', at=1000), flush=True)\n"
+    )
+    with Session.unlock(incident, PASSPHRASE) as s:
+        s.add_note("ours")
+        child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert child.returncode == 0, child.stderr
+        s.poll()
+        live = s.state.to_dict()
+    with Session.unlock(incident, PASSPHRASE) as fresh:
+        assert fresh.state.to_dict() == live
