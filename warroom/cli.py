@@ -25,7 +25,7 @@ from warroom import events as ev
 from warroom.device import DeviceError, config_dir, load_device, load_name, save_name
 from warroom.playbooks import PlaybookError
 from warroom.sanitize import clean, one_line
-from warroom.session import Session, SessionError
+from warroom.session import Session, SessionError, open_store
 from warroom.state import Entry, entry_dict
 from warroom.timefmt import iso, parse_iso
 
@@ -409,6 +409,45 @@ def step_set(
         click.echo(f"{step_id}: {status} ({done}/{len(session.state.steps)} done)")
 
 
+def run_console(path: Path, passphrase: str | None, auto_lock: float) -> None:
+    """Start the Textual console (imported only here: the core never needs it)."""
+    from warroom.screens.app import build_app
+
+    build_app(
+        path,
+        passphrase=passphrase,
+        device=device(),
+        auto_lock_minutes=auto_lock if auto_lock > 0 else float("inf"),
+    ).run()
+
+
+auto_lock_option = click.option(
+    "--auto-lock",
+    type=float,
+    default=15,
+    show_default=True,
+    metavar="MINUTES",
+    help="Lock after this many idle minutes (0: never).",
+)
+
+
+@cli.command("open")
+@path_argument
+@auto_lock_option
+@passphrase_option
+def open_incident(path: Path, auto_lock: float, passphrase_file: Path | None) -> None:
+    """Open the war-room console on PATH (also: warroom PATH).
+
+    Without --passphrase-file the console asks for the passphrase itself.
+    """
+    try:
+        open_store(path).close()  # a clear error for a missing or foreign file, before the UI
+    except SessionError as exc:
+        raise Failure(str(exc)) from None
+    passphrase = read_passphrase(passphrase_file) if passphrase_file else None
+    run_console(path, passphrase, auto_lock)
+
+
 @cli.command()
 @click.option(
     "--dir",
@@ -416,8 +455,10 @@ def step_set(
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to put it (default: your user data dir).",
 )
-def demo(directory: Path | None) -> None:
-    """Create a demo incident (a breach in progress) and print its path and passphrase.
+@click.option("--no-open", is_flag=True, help="Only create it; do not open the console.")
+@auto_lock_option
+def demo(directory: Path | None, no_open: bool, auto_lock: float) -> None:
+    """Create a demo incident (a breach in progress), print its path and passphrase, open it.
 
     The passphrase is also written, readable by you only, to a .pass file beside
     it, for --passphrase-file. It is a demo: never do that with a real incident.
@@ -438,8 +479,14 @@ def demo(directory: Path | None) -> None:
     click.echo(f"  file:            {path}")
     click.echo(f"  passphrase:      {passphrase}")
     click.echo(f"  passphrase file: {pass_file}")
-    click.echo(f"Try: warroom show {path} --passphrase-file {pass_file}")
+    if no_open or not sys.stdout.isatty():
+        click.echo(f"Open it with: warroom open {path} --passphrase-file {pass_file}")
+        return
+    run_console(path, passphrase, auto_lock)
 
 
-def main() -> None:
-    cli(prog_name="warroom")
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and not args[0].startswith("-") and args[0] not in cli.commands:
+        args.insert(0, "open")  # `warroom PATH` opens the console
+    cli(args=args, prog_name="warroom")

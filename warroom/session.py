@@ -22,7 +22,7 @@ from warroom import events as ev
 from warroom.clock import Hlc, HybridClock, wall_ms
 from warroom.device import Device, load_device
 from warroom.events import Event
-from warroom.state import Fold, IncidentState
+from warroom.state import Entry, Fold, IncidentState
 from warroom.store import Row, Store, StoreError
 
 
@@ -102,6 +102,8 @@ class Session:
         self.clock = clock or HybridClock()
         self._key = data_key
         self._fold = Fold()
+        self.generation = 0
+        """Bumped whenever the state is rebuilt from scratch (objects in it are new)."""
         self._heads: dict[bytes, tuple[int, bytes]] = {}  # device -> (seq, row hash)
         self.problems: list[Problem] = []
         self._data_version = store.data_version()
@@ -258,10 +260,25 @@ class Session:
         return opened
 
     def _refold(self) -> None:
+        self.generation += 1
         self._fold = Fold()
         self._heads.clear()
         self.problems.clear()
         self._load(self.store.rows(), full=True)
+
+    def drain_new_entries(self) -> list[Entry]:
+        """Timeline entries made since the last call (unordered)."""
+        entries, self._fold.new_entries = self._fold.new_entries, []
+        return entries
+
+    def others_writing(self, now_ms: int, window_ms: int = 5 * 60_000) -> int:
+        """Other devices that wrote within the window (by their clocks)."""
+        me = self.device.public_key
+        return sum(
+            1
+            for device, ms in self._fold.device_last_ms.items()
+            if device != me and now_ms - ms <= window_ms
+        )
 
     def _flag(self, row: Row, reason: str) -> None:
         self.problems.append(Problem(row.device.hex(), row.seq, reason))

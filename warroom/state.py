@@ -206,6 +206,10 @@ class Fold:
         self.last_order: tuple[int, int, bytes, int] | None = None
         self._orphans: dict[str, list[Event]] = {}
         self._device_hex: dict[bytes, str] = {}
+        self.new_entries: list[Entry] = []
+        """Entries made since the consumer last emptied this list (the console's timeline)."""
+        self.device_last_ms: dict[bytes, int] = {}
+        """When each device last wrote, by its clock."""
 
     def apply_all(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -213,6 +217,7 @@ class Fold:
 
     def apply(self, event: Event) -> None:
         self.last_order = event.order
+        self.device_last_ms[event.device] = event.hlc[0]
         handler = _HANDLERS.get(event.type)
         if handler is None:
             return
@@ -226,7 +231,7 @@ class Fold:
     def _system_entry(self, event: Event, text: str) -> None:
         device = self._hex(event.device)
         entry_id = f"s{device[:8]}-{event.seq}"
-        self.state.entries[entry_id] = Entry(
+        self.state.entries[entry_id] = entry = Entry(
             id=entry_id,
             at=event.hlc[0],
             recorded_at=event.hlc[0],
@@ -237,6 +242,7 @@ class Fold:
             seq=event.seq,
             system=True,
         )
+        self.new_entries.append(entry)
 
     def _hex(self, device: bytes) -> str:
         if device not in self._device_hex:
@@ -368,7 +374,7 @@ class Fold:
         kind = d.get("kind")
         text = d.get("text")
         author = d.get("author")
-        self.state.entries[entry_id] = Entry(
+        self.state.entries[entry_id] = entry = Entry(
             entry_id,
             int(d.get("at") or event.hlc[0]),
             event.hlc[0],
@@ -379,6 +385,7 @@ class Fold:
             self._hex(event.device),
             event.seq,
         )
+        self.new_entries.append(entry)
         if self._orphans:
             for orphan in self._orphans.pop(entry_id, []):
                 self.apply(orphan)

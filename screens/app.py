@@ -1,0 +1,205 @@
+"""WarroomApp: unlock, the main screen, live updates, lock and auto-lock.
+
+`build_app` is the one factory the CLI and the tests use.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from warroom.clock import HybridClock, wall_ms
+from warroom.device import Device
+from warroom.session import Problem, Session
+
+from .help import HelpScreen
+from .keys import MAIN_KEYS, load_keymap
+from .main import MainScreen
+from .unlock import UnlockScreen
+
+POLL_SECONDS = 0.25
+"""How often to look for other writers' changes (one cheap PRAGMA when idle)."""
+TICK_SECONDS = 60.0
+"""The header clock and the idle check run once a minute: a quiet terminal."""
+
+
+class WarroomCommands(Provider):
+    """Every key action, in the command palette too."""
+
+    def _commands(self) -> list[tuple[str, str]]:
+        return [(b.description, b.action) for b in MAIN_KEYS]
+
+    async def discover(self) -> Hits:
+        for name, action in self._commands():
+            yield DiscoveryHit(name, partial(self.app.run_action, action, self.screen), help=action)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, action in self._commands():
+            if score := matcher.match(name):
+                yield Hit(
+                    score,
+                    matcher.highlight(name),
+                    partial(self.app.run_action, action, self.screen),
+                    help=action,
+                )
+
+
+class WarroomApp(App):
+    CSS_PATH = "warroom.tcss"
+    TITLE = "warroom"
+    COMMANDS = App.COMMANDS | {WarroomCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("ctrl+l", "lock", "Lock", id="lock"),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        passphrase: str | None = None,
+        device: Device | None = None,
+        clock: HybridClock | None = None,
+        now_ms: Callable[[], int] = wall_ms,
+        monotonic: Callable[[], float] = time.monotonic,
+        auto_lock_minutes: float = 15,
+        poll_seconds: float = POLL_SECONDS,
+        keymap: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.incident_path = path
+        self.session: Session | None = None
+        self.signature_problems: list[Problem] = []
+        self._passphrase = passphrase
+        self._device = device
+        self._clock = clock
+        self.now_ms = now_ms
+        self._monotonic = monotonic
+        self.auto_lock_seconds = auto_lock_minutes * 60
+        self._poll_seconds = poll_seconds
+        self._keymap = keymap
+        self.last_activity = monotonic()
+        self.animation_level = "none"
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def on_mount(self) -> None:
+        keymap = self._keymap if self._keymap is not None else load_keymap()
+        if keymap:
+            self.set_keymap(keymap)
+        self.set_interval(self._poll_seconds, self.poll, name="poll")
+        self.set_interval(TICK_SECONDS, self.tick, name="tick")
+        screen = UnlockScreen()
+        self.push_screen(screen)
+        if self._passphrase is not None:
+            passphrase, self._passphrase = self._passphrase, None
+            self.call_after_refresh(self._auto_unlock, screen, passphrase)
+
+    def _auto_unlock(self, screen: UnlockScreen, passphrase: str) -> None:
+        screen.status("Unlocking… (deriving the key)")
+        screen.unlock(passphrase)
+
+    def current_keymap(self) -> dict[str, str]:
+        return dict(self._keymap or {})
+
+    def open_session(self, passphrase: str) -> Session:
+        """Runs in the unlock worker: the KDF takes a second on purpose."""
+        return Session.unlock(
+            self.incident_path, passphrase, device=self._device, clock=self._clock
+        )
+
+    def on_unlock_screen_unlocked(self, message: UnlockScreen.Unlocked) -> None:
+        self.session = message.session
+        self.signature_problems = []
+        self.last_activity = self._monotonic()
+        self.switch_screen(MainScreen(message.session))
+        self.verify_signatures(message.session)
+
+    @work(thread=True, exclusive=True, group="verify")
+    def verify_signatures(self, session: Session) -> None:
+        """Opening checks boxes and chains; signatures are checked here, after."""
+        try:
+            report = session.verify()
+        except Exception:  # the session was locked mid-way
+            return
+        if report.problems:
+            self.call_from_thread(self._signature_problems, session, report.problems)
+
+    def _signature_problems(self, session: Session, problems: list[Problem]) -> None:
+        if session is self.session:
+            self.signature_problems = problems
+            self.notify(
+                f"{len(problems)} event(s) failed verification: {problems[0]}",
+                severity="error",
+                timeout=30,
+            )
+            self.state_changed()
+
+    # -- live ------------------------------------------------------------------
+
+    def main_screen(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def poll(self) -> None:
+        if self.session is not None and self.session.poll():
+            self.state_changed()
+
+    def state_changed(self) -> None:
+        main = self.main_screen()
+        if main is not None:
+            main.state_changed()
+
+    def tick(self) -> None:
+        main = self.main_screen()
+        if main is not None:
+            main.refresh_header()
+        self.check_auto_lock()
+
+    # -- locking -----------------------------------------------------------------
+
+    def on_event(self, event):  # noqa: ANN001 - Textual's signature
+        from textual import events
+
+        if isinstance(
+            event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp
+        ):
+            self.last_activity = self._monotonic()
+        return super().on_event(event)
+
+    def check_auto_lock(self) -> None:
+        idle = self._monotonic() - self.last_activity
+        if self.session is not None and idle >= self.auto_lock_seconds:
+            self.action_lock()
+            self.notify("Locked after inactivity")
+
+    def action_lock(self) -> None:
+        """Drop the decrypted state and go back to the unlock screen."""
+        if self.session is None:
+            return
+        session, self.session = self.session, None
+        self.signature_problems = []
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(UnlockScreen())
+        session.close()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+
+def build_app(path: Path, **options) -> WarroomApp:  # noqa: ANN003
+    """The one factory for the CLI and the tests."""
+    return WarroomApp(Path(path), **options)

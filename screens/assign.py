@@ -1,0 +1,53 @@
+"""Pick who gets a step or a role: someone on the roster, or a new name."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from warroom.state import IncidentState
+
+from .safe import literal
+from .widgets.roster import person_label
+
+Choice = tuple[str | None, str]
+"""(person id or None for a new person, their name)."""
+
+
+class AssignScreen(ModalScreen[Choice | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="assign.cancel")]
+
+    def __init__(self, state: IncidentState, title: str) -> None:
+        super().__init__()
+        self._state = state
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="assign-box"):
+            yield Static(literal(self._title), id="assign-title")
+            yield OptionList(
+                *(Option(person_label(p), id=p.id) for p in self._state.people.values()),
+                id="assign-people",
+            )
+            yield Input(placeholder="or type a new name and press Enter", id="assign-name")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).cursor_blink = False
+        people = self.query_one(OptionList)
+        (people if people.option_count else self.query_one(Input)).focus()
+
+    @on(OptionList.OptionSelected)
+    def picked(self, event: OptionList.OptionSelected) -> None:
+        person = self._state.people[event.option.id]
+        self.dismiss((person.id, person.name))
+
+    @on(Input.Submitted)
+    def typed(self, event: Input.Submitted) -> None:
+        name = event.value.strip()
+        if name:
+            self.dismiss((None, name))

@@ -1,0 +1,221 @@
+"""The main screen: header, the four panes, the note and filter inputs, the footer."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+
+from warroom.session import Session, SessionError
+from warroom.state import Entry
+
+from .assign import AssignScreen
+from .draft import DraftScreen
+from .keys import MAIN_KEYS
+from .safe import assemble
+from .widgets.checklist import ChecklistPane
+from .widgets.drafts import DraftsPane
+from .widgets.header import IncidentHeader
+from .widgets.roster import RosterPane
+from .widgets.timeline import TimelineView
+
+PANES = {
+    "checklist": "#checklist-list",
+    "roster": "#roster",
+    "timeline": "#timeline",
+    "drafts": "#drafts",
+}
+COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
+"""Below either, one pane shows at a time (1-4 switch, z toggles)."""
+
+
+class MainScreen(Screen):
+    BINDINGS = [b for b in MAIN_KEYS if b.id not in ("help", "lock", "quit")]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self._generation = session.generation
+
+    def compose(self) -> ComposeResult:
+        yield IncidentHeader(id="header")
+        with Grid(id="panes"):
+            yield ChecklistPane(id="checklist")
+            yield RosterPane(id="roster")
+            with Vertical(id="timeline-pane"):
+                yield TimelineView(id="timeline")
+                yield Static(id="entry-detail")
+            yield DraftsPane(id="drafts")
+        yield Input(placeholder="note: Enter adds, Esc cancels", id="note-input")
+        yield Input(placeholder="filter timeline: Enter applies, Esc clears", id="filter-input")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for field in self.query(Input):
+            field.cursor_blink = False
+            field.display = False
+        self.query_one("#timeline-pane").border_title = "3 Timeline"
+        timeline = self.query_one(TimelineView)
+        self.session.drain_new_entries()
+        timeline.set_entries(self.session.state.timeline())
+        self.refresh_panes()
+        self.action_focus_pane("checklist")
+        self.apply_layout()
+
+    # -- state to screen -------------------------------------------------------
+
+    def refresh_panes(self) -> None:
+        state = self.session.state
+        self.query_one(ChecklistPane).show(state)
+        self.query_one(RosterPane).show(state)
+        self.query_one(DraftsPane).show(state)
+        self.refresh_header()
+
+    def refresh_header(self) -> None:
+        problems = len(self.session.problems) + len(getattr(self.app, "signature_problems", []))
+        self.query_one(IncidentHeader).show(self.session, self.app.now_ms(), problems)
+
+    def state_changed(self) -> None:
+        """Fold what changed into the panes: called after our writes and others'."""
+        timeline = self.query_one(TimelineView)
+        fresh = self.session.drain_new_entries()
+        if self.session.generation != self._generation:
+            self._generation = self.session.generation
+            timeline.set_entries(self.session.state.timeline())
+        elif fresh:
+            timeline.add_entries(fresh)
+        else:
+            timeline.changed()
+        self.refresh_panes()
+
+    def apply_layout(self) -> None:
+        compact = self.size.width < COMPACT_WIDTH or self.size.height < COMPACT_HEIGHT
+        self.set_class(compact, "compact")
+
+    def on_resize(self) -> None:
+        self.apply_layout()
+
+    @on(TimelineView.Selected)
+    def show_entry(self, message: TimelineView.Selected) -> None:
+        entry: Entry | None = message.entry
+        detail = self.query_one("#entry-detail", Static)
+        if entry is None:
+            detail.update("")
+            return
+        detail.update(assemble((entry.author, "bold"), f" [{entry.kind}] ", entry.text))
+
+    @on(OptionList.OptionHighlighted, "#checklist-list")
+    def step_highlighted(self) -> None:
+        self.query_one(ChecklistPane).show_details(self.session.state)
+
+    @on(OptionList.OptionSelected, "#drafts")
+    def open_draft(self, event: OptionList.OptionSelected) -> None:
+        self.app.push_screen(DraftScreen(self.session, event.option.id))
+
+    # -- actions -----------------------------------------------------------------
+
+    def focused_pane(self) -> str | None:
+        for name, selector in PANES.items():
+            if self.focused is self.query_one(selector):
+                return name
+        return None
+
+    def action_focus_pane(self, name: str) -> None:
+        self.query_one(PANES[name]).focus()
+        for pane in ("checklist", "roster", "timeline-pane", "drafts"):
+            self.query_one(f"#{pane}").set_class(pane.startswith(name), "active")
+
+    def action_toggle_zoom(self) -> None:
+        self.toggle_class("zoomed")
+
+    def action_note(self) -> None:
+        field = self.query_one("#note-input", Input)
+        field.display = True
+        field.value = ""
+        field.focus()
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter-input", Input)
+        field.display = True
+        field.focus()
+
+    def action_toggle_utc(self) -> None:
+        timeline = self.query_one(TimelineView)
+        timeline.utc = not timeline.utc
+
+    def action_cycle_step(self) -> None:
+        step_id = self.query_one(ChecklistPane).selected_step()
+        if self.focused_pane() != "checklist" or not step_id:
+            self.notify("Select a checklist step first (1)", severity="warning")
+            return
+        self.write(lambda: self.session.cycle_step(step_id))
+
+    def action_assign(self) -> None:
+        pane = self.focused_pane()
+        if pane == "checklist" and (step_id := self.query_one(ChecklistPane).selected_step()):
+            step = self.session.state.steps[step_id]
+            self.app.push_screen(
+                AssignScreen(self.session.state, f"Assign step: {step.title}"),
+                lambda who: (
+                    who is not None
+                    and self.write(lambda: self.session.set_step(step_id, assignee=who[1]))
+                ),
+            )
+        elif pane == "roster" and (line := self.query_one(RosterPane).selected()):
+            kind, ident = line.split(":", 1)
+            if kind != "role":
+                self.notify("Select a role to assign (2)", severity="warning")
+                return
+            self.app.push_screen(
+                AssignScreen(self.session.state, f"Assign role: {ident}"),
+                lambda who: who is not None and self.write(lambda: self._assign_role(ident, who)),
+            )
+        else:
+            self.notify("Select a step (1) or a role (2) to assign", severity="warning")
+
+    def _assign_role(self, role: str, who: tuple[str | None, str]) -> None:
+        person_id, name = who
+        if person_id is None:
+            person_id = self.session.add_person(name, state="joined")
+        self.session.assign_role(role, person_id)
+
+    def action_new_draft(self) -> None:
+        self.app.push_screen(DraftScreen(self.session, None))
+
+    def write(self, change) -> bool:
+        """Run a change on the session; show its error instead of raising."""
+        try:
+            change()
+        except SessionError as exc:
+            self.notify(str(exc), severity="error")
+            return False
+        self.state_changed()
+        return True
+
+    # -- inputs ------------------------------------------------------------------
+
+    @on(Input.Submitted, "#note-input")
+    def add_note(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if text and self.write(lambda: self.session.add_note(text)):
+            self.close_input(event.input)
+
+    @on(Input.Submitted, "#filter-input")
+    def apply_filter(self, event: Input.Submitted) -> None:
+        self.query_one(TimelineView).set_filter(event.value)
+        event.input.display = False
+        self.query_one(TimelineView).focus()
+
+    def close_input(self, field: Input) -> None:
+        field.value = ""
+        field.display = False
+        self.query_one("#timeline").focus()
+
+    def key_escape(self) -> None:
+        for field in self.query(Input):
+            if field.display:
+                if field.id == "filter-input":
+                    self.query_one(TimelineView).set_filter("")
+                self.close_input(field)

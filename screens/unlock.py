@@ -1,0 +1,62 @@
+"""The unlock screen: a masked passphrase; the KDF runs in a worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from warroom.session import Session, SessionError
+
+from .safe import literal
+
+
+class UnlockScreen(Screen):
+    """Ask for the passphrase; post Unlocked with the session when it opens."""
+
+    @dataclass
+    class Unlocked(Message):
+        session: Session
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="unlock-box"):
+            yield Static(literal(f"Incident file: {self.app.incident_path}"), id="unlock-path")
+            yield Input(placeholder="passphrase", password=True, id="passphrase")
+            yield Static("", id="unlock-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        field = self.query_one("#passphrase", Input)
+        field.cursor_blink = False
+        field.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not event.value or self.query_one("#passphrase", Input).disabled:
+            return
+        self.status("Unlocking… (deriving the key)")
+        self.query_one("#passphrase", Input).disabled = True
+        self.unlock(event.value)
+
+    def status(self, text: str) -> None:
+        self.query_one("#unlock-status", Static).update(literal(text))
+
+    @work(thread=True, exclusive=True, group="unlock")
+    def unlock(self, passphrase: str) -> None:
+        try:
+            session = self.app.open_session(passphrase)
+        except SessionError as exc:
+            self.app.call_from_thread(self.failed, str(exc))
+            return
+        self.app.call_from_thread(self.post_message, self.Unlocked(session))
+
+    def failed(self, message: str) -> None:
+        field = self.query_one("#passphrase", Input)
+        field.disabled = False
+        field.value = ""
+        field.focus()
+        self.status(message)

@@ -1,0 +1,42 @@
+"""The header line: codename, severity, kind, status, time since declared, others writing."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from warroom.session import Session
+from warroom.state import IncidentState
+
+from ..safe import assemble
+
+
+def elapsed(ms: int) -> str:
+    minutes = max(0, ms) // 60_000
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    return f"{days}d {hours:02d}h{mins:02d}m" if days else f"{hours:02d}h{mins:02d}m"
+
+
+def header_text(state: IncidentState, now_ms: int, others: int, problems: int) -> Text:
+    inc = state.incident
+    since = elapsed(now_ms - inc.declared_at) if inc.declared_at else "--"
+    parts: list = [
+        (inc.codename or "(no codename)", "bold"),
+        "  ",
+        (f"SEV{inc.severity}", "bold reverse" if inc.severity <= 2 else "bold"),
+        f"  {inc.kind}  {inc.status}  +{since}",
+        f"  others writing: {others}",
+    ]
+    if problems:
+        parts.append((f"  {problems} event(s) failed integrity checks", "bold reverse"))
+    return assemble(*parts)
+
+
+class IncidentHeader(Static):
+    """Redrawn when the state changes and once a minute, never more often."""
+
+    DEFAULT_CSS = "IncidentHeader { height: 1; }"
+
+    def show(self, session: Session, now_ms: int, problems: int) -> None:
+        self.update(header_text(session.state, now_ms, session.others_writing(now_ms), problems))

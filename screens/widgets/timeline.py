@@ -1,0 +1,218 @@
+"""The timeline pane: a line-API view that stays fast with 100k entries.
+
+One line per entry, rendered on demand (`render_line`) with a small line cache;
+newest at the bottom; follows the tail until you move up, and again after End.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from warroom.state import Entry
+
+from ..safe import assemble
+
+KIND_STYLE = {
+    "decision": "bold",
+    "attacker": "bold reverse",
+    "action": "",
+    "evidence": "underline",
+    "system": "dim",
+    "status": "bold",
+}
+
+
+def _key(entry: Entry) -> tuple[int, int, str]:
+    return entry.sort_key
+
+
+class TimelineView(ScrollView, can_focus=True):
+    BORDER_TITLE = "3 Timeline"
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="timeline.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="timeline.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="timeline.page-up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="timeline.page-down"),
+        Binding("home", "jump(0)", "First", show=False, id="timeline.home"),
+        Binding("end", "jump(-1)", "Last", show=False, id="timeline.end"),
+    ]
+
+    cursor: reactive[int] = reactive(-1, always_update=True)
+    utc: reactive[bool] = reactive(True)
+
+    class Selected(Message):
+        """The highlighted entry changed."""
+
+        def __init__(self, entry: Entry | None) -> None:
+            self.entry = entry
+            super().__init__()
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, TimelineView.Selected)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._all: list[Entry] = []
+        self._visible: list[Entry] = []
+        self._filter = ""
+        self._follow = True
+        self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
+
+    # -- data --------------------------------------------------------------
+
+    @property
+    def entries(self) -> list[Entry]:
+        """The entries shown (filtered), in timeline order."""
+        return self._visible
+
+    def set_entries(self, entries: list[Entry]) -> None:
+        """Replace everything (first load, or after the state was rebuilt)."""
+        self._all = entries
+        self._refilter()
+
+    def add_entries(self, entries: Iterable[Entry]) -> None:
+        """Slot new entries into place (backdated ones land mid-list)."""
+        for entry in entries:
+            insort(self._all, entry, key=_key)
+            if self._matches(entry):
+                insort(self._visible, entry, key=_key)
+        self._resized()
+
+    def changed(self) -> None:
+        """Entries were amended or struck in place: redraw."""
+        self._cache.clear()
+        self.refresh()
+
+    def set_filter(self, text: str) -> None:
+        self._filter = text.strip().lower()
+        self._follow = True
+        self._refilter()
+        self.border_title = f"3 Timeline  /{text}" if self._filter else "3 Timeline"
+
+    def _matches(self, entry: Entry) -> bool:
+        f = self._filter
+        return not f or f in entry.text.lower() or f in entry.author.lower() or f == entry.kind
+
+    def _refilter(self) -> None:
+        self._visible = [e for e in self._all if self._matches(e)] if self._filter else self._all
+        self._resized()
+
+    def _resized(self) -> None:
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(self._visible))
+        if self._follow or not (0 <= self.cursor < len(self._visible)):
+            self.cursor = len(self._visible) - 1
+        self.refresh()
+
+    # -- cursor and scrolling ------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        if 0 <= new < len(self._visible):
+            self.scroll_to(
+                y=max(0, new - self.scrollable_content_region.height + 1)
+                if new >= self.scroll_offset.y + self.scrollable_content_region.height
+                else min(self.scroll_offset.y, new),
+                animate=False,
+            )
+        self._cache.clear()
+        self.refresh()
+        self.post_message(self.Selected(self.current()))
+
+    def watch_utc(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    def current(self) -> Entry | None:
+        return self._visible[self.cursor] if 0 <= self.cursor < len(self._visible) else None
+
+    def action_cursor(self, delta: int) -> None:
+        self._move(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move(self.cursor + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_jump(self, where: int) -> None:
+        self._move(0 if where == 0 else len(self._visible) - 1)
+
+    def _move(self, index: int) -> None:
+        if not self._visible:
+            return
+        index = max(0, min(len(self._visible) - 1, index))
+        self._follow = index == len(self._visible) - 1
+        self.cursor = index
+
+    # -- rendering -----------------------------------------------------------
+
+    def _stamp(self, ms: int) -> str:
+        moment = datetime.fromtimestamp(ms / 1000, UTC)
+        if not self.utc:
+            return moment.astimezone().strftime("%m-%d %H:%M") + " L"
+        return moment.strftime("%m-%d %H:%M") + " Z"
+
+    def line_text(self, entry: Entry) -> Text:
+        kind_style = KIND_STYLE.get(entry.kind, "")
+        parts: list = [
+            (self._stamp(entry.at), "dim"),
+            " ",
+            (f"{entry.kind:<8}", kind_style),
+            " ",
+            (entry.author or "?", "bold"),
+            ": ",
+            (entry.text, "strike" if entry.struck else ""),
+        ]
+        if entry.history:
+            parts.append((" (amended)", "italic"))
+        if entry.struck:
+            parts.append((f" [struck: {entry.struck}]", "italic"))
+        return assemble(*parts)
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        if index >= len(self._visible):
+            return Strip.blank(width, self.rich_style)
+        entry = self._visible[index]
+        selected = index == self.cursor
+        key = (index, id(entry), width, selected, self.utc, len(entry.history), entry.struck)
+        strip = self._cache.get(key)
+        if strip is None:
+            text = self.line_text(entry)
+            text.truncate(width, overflow="ellipsis")
+            base = self.rich_style + (
+                Style(reverse=True)
+                if selected and self.has_focus
+                else Style(underline=True)
+                if selected
+                else Style()
+            )
+            segments = [
+                Segment(s.text, base + s.style if s.style else base)
+                for s in text.render(self.app.console)
+            ]
+            strip = Strip(segments).extend_cell_length(width, base).crop(0, width)
+            self._cache[key] = strip
+        return strip
+
+    def on_focus(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._resized()
