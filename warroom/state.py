@@ -90,10 +90,12 @@ class Entry:
     history: list[Revision] = field(default_factory=list)
     struck: str | None = None
     struck_by: str = ""
+    tick: int = 0
+    """The HLC counter of the recording: orders entries recorded in the same millisecond."""
 
     @property
-    def sort_key(self) -> tuple[int, int, str]:
-        return (self.at, self.recorded_at, self.id)
+    def sort_key(self) -> tuple[int, int, int, str]:
+        return (self.at, self.recorded_at, self.tick, self.id)
 
 
 @dataclass(slots=True)
@@ -241,6 +243,7 @@ class Fold:
             device=device,
             seq=event.seq,
             system=True,
+            tick=event.hlc[1],
         )
         self.new_entries.append(entry)
 
@@ -384,6 +387,7 @@ class Fold:
             _strs(d["tags"]) if "tags" in d else [],
             self._hex(event.device),
             event.seq,
+            tick=event.hlc[1],
         )
         self.new_entries.append(entry)
         if self._orphans:
