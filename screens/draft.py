@@ -57,11 +57,12 @@ class DraftScreen(Screen):
                     value=self._value("channel"),
                     allow_blank=False,
                     id="draft-channel",
+                    compact=True,
                 )
             for name in TEXT_FIELDS:
                 with Horizontal(classes=f"draft-row field-{name}"):
                     yield Label(name.capitalize())
-                    yield Input(str(self._value(name)), id=f"draft-{name}")
+                    yield Input(str(self._value(name)), id=f"draft-{name}", compact=True)
             yield TextArea(str(self._value("body")), id="draft-body", soft_wrap=True)
             yield Static("", id="draft-status")
         yield Footer()
@@ -89,7 +90,8 @@ class DraftScreen(Screen):
     def set_status(self, note: str = "") -> None:
         draft = self.session.state.drafts.get(self.draft_id or "")
         status = draft.status if draft else "new"
-        text = f"Draft {self.draft_id or '(unsaved)'}: {status}. {note}"
+        channel = draft.channel if draft else self.query_one(Select).value
+        text = f"{channel} draft, {status}. {note}  Esc saves and closes; ctrl+a approves."
         self.query_one("#draft-status", Static).update(literal(text))
 
     # -- edits and autosave ------------------------------------------------------

@@ -230,12 +230,12 @@ class Fold:
 
     # -- helpers ---------------------------------------------------------
 
-    def _system_entry(self, event: Event, text: str) -> None:
+    def _system_entry(self, event: Event, text: str, at: int | None = None) -> None:
         device = self._hex(event.device)
         entry_id = f"s{device[:8]}-{event.seq}"
         self.state.entries[entry_id] = entry = Entry(
             id=entry_id,
-            at=event.hlc[0],
+            at=event.hlc[0] if at is None else at,
             recorded_at=event.hlc[0],
             author=_str(event.data, "by") or "system",
             kind="system",
@@ -270,7 +270,9 @@ class Fold:
         inc.declared_at = int(d.get("declared_at", event.hlc[0]))
         inc.declared_by = _str(d, "by")
         self._system_entry(
-            event, f"Incident declared: {inc.kind}, SEV{inc.severity}, codename {inc.codename}"
+            event,
+            f"Incident declared: {inc.kind}, SEV{inc.severity}, codename {inc.codename}",
+            at=inc.declared_at,
         )
 
     def _incident_set(self, event: Event, d: dict[str, Any]) -> None:

@@ -161,14 +161,14 @@ MOVES = [
 
 
 @pytest.mark.parametrize(("source", "target"), MOVES)
-def test_moved_box_is_caught(cli, pristine: Pristine, copy: Path, passphrase: str, source, target):
+def test_moved_box_is_caught(
+    start_verify, pristine: Pristine, copy: Path, passphrase: str, source, target
+):
     src_dev, dst_dev = pristine.dev_ids[source[0]], pristine.dev_ids[target[0]]
     box = read_cell(copy, "box", src_dev, source[1])
     assert box != read_cell(copy, "box", dst_dev, target[1])
     edit(copy, ("UPDATE events SET box=? WHERE dev=? AND seq=?", (box, dst_dev, target[1])))
-
-    dev8, seq, reason = verify_failure(cli, copy)
-    assert (dev8, seq) == (pristine.hex8(target[0]), target[1]), reason
+    running = start_verify(copy)
 
     with Session.unlock(copy, passphrase) as session:
         flagged = {(p.device, p.seq): p.reason for p in session.problems}
@@ -185,8 +185,11 @@ def test_moved_box_is_caught(cli, pristine: Pristine, copy: Path, passphrase: st
         assert not [e for e in entries.values() if (e.device, e.seq) == (target_hex, target[1])]
         assert not session.verify().ok
 
+    dev8, seq, reason = verify_failure(running)
+    assert (dev8, seq) == (pristine.hex8(target[0]), target[1]), reason
 
-def test_swapped_boxes_are_both_caught(cli, pristine: Pristine, copy: Path, passphrase: str):
+
+def test_swapped_boxes_are_both_caught(start_verify, pristine: Pristine, copy: Path, passphrase: str):
     dev = pristine.dev_ids[A]
     box2, box3 = (read_cell(copy, "box", dev, s) for s in (2, 3))
     edit(
@@ -194,24 +197,26 @@ def test_swapped_boxes_are_both_caught(cli, pristine: Pristine, copy: Path, pass
         ("UPDATE events SET box=? WHERE dev=? AND seq=2", (box3, dev)),
         ("UPDATE events SET box=? WHERE dev=? AND seq=3", (box2, dev)),
     )
-    assert verify_failure(cli, copy)[:2] == (pristine.hex8(A), 2)
+    running = start_verify(copy)
     with Session.unlock(copy, passphrase) as session:
         flagged = {(p.device, p.seq) for p in session.problems}
         assert {(pristine.keys[A].hex(), 2), (pristine.keys[A].hex(), 3)} <= flagged
         assert pristine.entries[(A, 2)] not in session.state.entries
         assert pristine.entries[(A, 3)] not in session.state.entries
+    assert verify_failure(running)[:2] == (pristine.hex8(A), 2)
 
 
-def test_deleted_middle_row_is_caught(cli, pristine: Pristine, copy: Path, passphrase: str):
+def test_deleted_middle_row_is_caught(start_verify, pristine: Pristine, copy: Path, passphrase: str):
     conn = sqlite3.connect(copy)
     conn.execute("DELETE FROM events WHERE dev=? AND seq=2", (pristine.dev_ids[A],))
     conn.commit()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
-    dev8, seq, reason = verify_failure(cli, copy)
-    assert (dev8, seq) == (pristine.hex8(A), 3) and "events 2..2" in reason
+    running = start_verify(copy)
     with Session.unlock(copy, passphrase) as session:
         assert (pristine.keys[A].hex(), 3) in {(p.device, p.seq) for p in session.problems}
+    dev8, seq, reason = verify_failure(running)
+    assert (dev8, seq) == (pristine.hex8(A), 3) and "events 2..2" in reason
 
 
 # -- flip one byte of any column of any row -----------------------------------
@@ -239,7 +244,7 @@ def flip_cases():
 
 @pytest.mark.parametrize(("device", "seq", "column", "how"), list(flip_cases()))
 def test_flipped_byte_is_caught(
-    cli, pristine: Pristine, copy: Path, passphrase: str, device, seq, column, how
+    start_verify, pristine: Pristine, copy: Path, passphrase: str, device, seq, column, how
 ):
     dev = pristine.dev_ids[device]
     other = B if device == A else A
@@ -259,41 +264,45 @@ def test_flipped_byte_is_caught(
         assert read_cell(copy, column, dev, seq) != original
         accepted = {(hex8, seq)}
 
-    named_dev, named_seq, reason = verify_failure(cli, copy)
-    gap = named_dev == hex8 and f"events {seq}..{seq} " in reason
-    assert (named_dev, named_seq) in accepted or gap, (named_dev, named_seq, reason)
+    running = start_verify(copy)
 
     try:
         session = Session.unlock(copy, passphrase)
     except SessionError:
-        return
-    with session:
-        if column == "sig":
-            # Opening does not check signatures; the background verifier does.
-            assert session.verify().problems
-        else:
-            assert session.problems, f"{column} flip of {device}#{seq} went unnoticed"
-            assert session.verify().problems
-        if column in ("box", "seq") or (column == "dev" and how == "other"):
-            # The altered row does not open, so its event is left out of the state.
-            assert pristine.entries[(device, seq)] not in session.state.entries
+        pass  # refusing to open is a fine answer too
+    else:
+        with session:
+            if column == "sig":
+                # Opening does not check signatures; the background verifier does.
+                assert session.verify().problems
+            else:
+                assert session.problems, f"{column} change in {device}#{seq} went unnoticed"
+                assert session.verify().problems
+            if column in ("box", "seq") or (column == "dev" and how == "other"):
+                # The altered row does not open, so its event is left out of the state.
+                assert pristine.entries[(device, seq)] not in session.state.entries
+
+    named_dev, named_seq, reason = verify_failure(running)
+    gap = named_dev == hex8 and f"events {seq}..{seq} " in reason
+    assert (named_dev, named_seq) in accepted or gap, (named_dev, named_seq, reason)
 
 
 @pytest.mark.parametrize("device", [A, B])
 def test_flipped_device_key_is_caught(
-    cli, pristine: Pristine, copy: Path, passphrase: str, device: str
+    start_verify, pristine: Pristine, copy: Path, passphrase: str, device: str
 ):
     key = pristine.keys[device]
     edit(
         copy,
         ("UPDATE devices SET key=? WHERE id=?", (flip(key, "middle"), pristine.dev_ids[device])),
     )
-    dev8, seq, reason = verify_failure(cli, copy)
-    assert (dev8, seq) == (pristine.hex8(device), 1), reason
+    running = start_verify(copy)
     with Session.unlock(copy, passphrase) as session:
         assert session.problems
         for seq in A_SEQS if device == A else B_SEQS:
             assert pristine.entries[(device, seq)] not in session.state.entries
+    dev8, seq, reason = verify_failure(running)
+    assert (dev8, seq) == (pristine.hex8(device), 1), reason
 
 
 # -- the plaintext header -----------------------------------------------------
@@ -325,7 +334,7 @@ META_CASES = [
 
 @pytest.mark.parametrize(("key", "how"), META_CASES)
 def test_flipped_header_fails_unlock_cleanly(
-    cli, pristine: Pristine, copy: Path, passphrase: str, key: str, how: str
+    start_verify, pristine: Pristine, copy: Path, passphrase: str, key: str, how: str
 ):
     value = read_meta(copy, key)
     if how == "text":
@@ -340,17 +349,18 @@ def test_flipped_header_fails_unlock_cleanly(
         new = flip(value, how)
     assert new != value
     edit(copy, ("UPDATE meta SET value=? WHERE key=?", (new, key)))
-
-    proc = cli("verify", copy)
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("warroom: "), proc.stderr
-    assert re.search(r"wrong passphrase|not a warroom incident file", lines[0]), lines[0]
-    assert proc.stdout == ""
+    running = start_verify(copy)
 
     with pytest.raises(SessionError):
         Session.unlock(copy, passphrase)
+
+    stdout, stderr = running.communicate(timeout=60)
+    assert running.returncode == 2, (running.returncode, stdout, stderr)
+    assert "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("warroom: "), stderr
+    assert re.search(r"wrong passphrase|not a warroom incident file", lines[0]), lines[0]
+    assert stdout == ""
 
 
 def test_untouched_copy_verifies(cli, pristine: Pristine, copy: Path, passphrase: str):
