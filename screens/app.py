@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from textual import work
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -23,6 +23,7 @@ from .help import HelpScreen
 from .keys import MAIN_KEYS, load_keymap
 from .main import MainScreen
 from .unlock import UnlockScreen
+from .wizard import NewIncidentScreen
 
 POLL_SECONDS = 0.25
 """How often to look for other writers' changes (one cheap PRAGMA when idle)."""
@@ -74,6 +75,8 @@ class WarroomApp(App):
         auto_lock_minutes: float = 15,
         poll_seconds: float = POLL_SECONDS,
         keymap: dict[str, str] | None = None,
+        new_in: Path | None = None,
+        kdf: str = "moderate",
     ) -> None:
         super().__init__()
         self.incident_path = path
@@ -89,6 +92,8 @@ class WarroomApp(App):
         self._keymap = keymap
         self.last_activity = monotonic()
         self.animation_level = "none"
+        self._new_in = new_in
+        self._kdf = kdf
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -98,6 +103,9 @@ class WarroomApp(App):
             self.set_keymap(keymap)
         self.set_interval(self._poll_seconds, self.poll, name="poll")
         self.set_interval(TICK_SECONDS, self.tick, name="tick")
+        if self._new_in is not None:
+            self.push_screen(NewIncidentScreen(self._new_in, self._kdf))
+            return
         screen = UnlockScreen()
         self.push_screen(screen)
         if self._passphrase is not None:
@@ -111,13 +119,18 @@ class WarroomApp(App):
     def current_keymap(self) -> dict[str, str]:
         return dict(self._keymap or {})
 
+    @property
+    def device(self) -> Device | None:
+        return self._device
+
     def open_session(self, passphrase: str) -> Session:
         """Runs in the unlock worker: the KDF takes a second on purpose."""
         return Session.unlock(
             self.incident_path, passphrase, device=self._device, clock=self._clock
         )
 
-    def on_unlock_screen_unlocked(self, message: UnlockScreen.Unlocked) -> None:
+    @on(UnlockScreen.Unlocked)
+    def unlocked(self, message: UnlockScreen.Unlocked) -> None:
         self.session = message.session
         self.signature_problems = []
         self.last_activity = self._monotonic()
@@ -200,6 +213,6 @@ class WarroomApp(App):
             self.push_screen(HelpScreen())
 
 
-def build_app(path: Path, **options) -> WarroomApp:  # noqa: ANN003
-    """The one factory for the CLI and the tests."""
-    return WarroomApp(Path(path), **options)
+def build_app(path: Path | None, **options) -> WarroomApp:  # noqa: ANN003
+    """The one factory for the CLI and the tests (path None with new_in=DIR: the wizard)."""
+    return WarroomApp(Path(path) if path else Path(), **options)

@@ -25,7 +25,7 @@ class UnlockScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="unlock-box"):
-            yield Static(literal(f"Incident file: {self.app.incident_path}"), id="unlock-path")
+            yield Static(literal(f"Unlock {self.app.incident_path.name}"), id="unlock-path")
             yield Input(placeholder="passphrase", password=True, id="passphrase")
             yield Static("", id="unlock-status")
         yield Footer()

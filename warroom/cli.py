@@ -453,6 +453,35 @@ def open_incident(path: Path, auto_lock: float, passphrase_file: Path | None) ->
     "--dir",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where the wizard suggests saving the file.",
+)
+@click.option(
+    "--kdf",
+    type=click.Choice(["interactive", "moderate"]),
+    default="moderate",
+    show_default=True,
+)
+@auto_lock_option
+def new(directory: Path, kdf: str, auto_lock: float) -> None:
+    """Declare an incident in the console: kind, severity, title, codename, passphrase."""
+    from warroom.screens.app import build_app
+
+    build_app(
+        None,
+        new_in=directory,
+        kdf=kdf,
+        device=device(),
+        auto_lock_minutes=auto_lock if auto_lock > 0 else float("inf"),
+    ).run()
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
     help="Where to put it (default: your user data dir).",
 )
 @click.option("--no-open", is_flag=True, help="Only create it; do not open the console.")

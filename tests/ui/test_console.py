@@ -242,3 +242,31 @@ async def test_compact_layout_at_80x24(make_app, ui) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await ui.wait_unlocked(pilot)
         assert not app.screen.has_class("compact")
+
+
+async def test_new_incident_wizard_declares_and_opens(tmp_path: Path, ui) -> None:
+    from warroom.screens.app import build_app
+    from warroom.screens.wizard import NewIncidentScreen
+
+    app = build_app(None, new_in=tmp_path, kdf="interactive", device=ui.frozen_device(), keymap={})
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert isinstance(app.screen, NewIncidentScreen)
+        first = app.screen.query_one("#new-codename", Input).value
+        await pilot.press("ctrl+r")
+        second = app.screen.query_one("#new-codename", Input).value
+        assert second != first and app.screen.query_one("#new-path", Input).value.endswith(
+            f"{second}.db"
+        )
+        await pilot.press(*"Edge 5xx spike")
+        app.screen.query_one("#new-pass", Input).value = "a passphrase"
+        app.screen.query_one("#new-pass2", Input).value = "another"
+        await pilot.press("ctrl+s")
+        assert "differ" in str(app.screen.query_one("#new-status").render())
+        app.screen.query_one("#new-pass2", Input).value = "a passphrase"
+        await pilot.press("ctrl+s")
+        await ui.wait_unlocked(pilot)
+        assert app.session.state.incident.codename == second
+        assert app.session.state.incident.title == "Edge 5xx spike"
+    assert (tmp_path / f"{second}.db").exists()
+    with Session.unlock(tmp_path / f"{second}.db", "a passphrase") as s:
+        assert len(s.state.steps) == 14
