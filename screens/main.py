@@ -74,8 +74,9 @@ class MainScreen(Screen):
         self.refresh_header()
 
     def refresh_header(self) -> None:
-        problems = len(self.session.problems) + len(getattr(self.app, "signature_problems", []))
-        self.query_one(IncidentHeader).show(self.session, self.app.now_ms(), problems)
+        problems = [*self.session.problems, *getattr(self.app, "signature_problems", [])]
+        self.query_one(TimelineView).set_flagged({(p.device, p.seq) for p in problems})
+        self.query_one(IncidentHeader).show(self.session, self.app.now_ms(), len(problems))
 
     def state_changed(self) -> None:
         """Fold what changed into the panes: called after our writes and others'."""

@@ -70,6 +70,8 @@ class TimelineView(ScrollView, can_focus=True):
         self._filter = ""
         self._follow = True
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
+        self.flagged: set[tuple[str, int]] = set()
+        """(device hex, seq) of events that failed an integrity check: marked, not hidden."""
 
     # -- data --------------------------------------------------------------
 
@@ -164,7 +166,8 @@ class TimelineView(ScrollView, can_focus=True):
 
     def line_text(self, entry: Entry) -> Text:
         kind_style = KIND_STYLE.get(entry.kind, "")
-        parts: list = [
+        parts: list = [("!! TAMPERED ", "bold reverse")] if self.is_flagged(entry) else []
+        parts += [
             (self._stamp(entry.at), "dim"),
             " ",
             (f"{entry.kind:<8}", kind_style),
@@ -178,6 +181,14 @@ class TimelineView(ScrollView, can_focus=True):
         if entry.struck:
             parts.append((f" [struck: {entry.struck}]", "italic"))
         return assemble(*parts)
+
+    def is_flagged(self, entry: Entry) -> bool:
+        return bool(self.flagged) and (entry.device, entry.seq) in self.flagged
+
+    def set_flagged(self, flagged: set[tuple[str, int]]) -> None:
+        if flagged != self.flagged:
+            self.flagged = flagged
+            self.changed()
 
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y

@@ -192,7 +192,7 @@ async def test_ctrl_q_quits(make_app, ui) -> None:
         await ui.wait_unlocked(pilot)
         await pilot.press("ctrl+q")
         await pilot.pause()
-        assert app.return_code == 0 or not app.is_running
+        assert not app.is_running and app.return_code == 0
 
 
 async def test_every_binding_has_an_id_and_can_be_remapped(make_app, ui) -> None:
@@ -270,3 +270,25 @@ async def test_new_incident_wizard_declares_and_opens(tmp_path: Path, ui) -> Non
     assert (tmp_path / f"{second}.db").exists()
     with Session.unlock(tmp_path / f"{second}.db", "a passphrase") as s:
         assert len(s.state.steps) == 14
+
+
+async def test_a_forged_signature_is_flagged_in_the_console(make_app, ui) -> None:
+    import sqlite3
+
+    app = make_app()
+    with Session.unlock(app.incident_path, ui.PASSPHRASE, device=ui.frozen_device()) as s:
+        entry_id = s.add_note("this row's signature will be broken")
+        entry = s.state.entries[entry_id]
+    with sqlite3.connect(app.incident_path) as db:
+        sig = db.execute("SELECT sig FROM events WHERE seq=?", (entry.seq,)).fetchone()[0]
+        forged = bytes([sig[0] ^ 1]) + sig[1:]
+        db.execute("UPDATE events SET sig=? WHERE seq=?", (forged, entry.seq))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ui.wait_unlocked(pilot)
+        await app.workers.wait_for_complete()  # the background signature check
+        await pilot.pause()
+        assert [p.seq for p in app.signature_problems] == [entry.seq]
+        timeline = app.screen.query_one(TimelineView)
+        line = timeline.line_text(next(e for e in timeline.entries if e.id == entry_id))
+        assert line.plain.startswith("!! TAMPERED")
+        assert "failed integrity" in str(app.screen.query_one("#header").render())
