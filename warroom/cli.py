@@ -73,6 +73,8 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> s
         if not line:
             raise Failure(f"passphrase file {passphrase_file} has an empty first line")
         return line
+    if not sys.stdin.isatty():
+        raise Failure(f"no passphrase: use --passphrase-file or ${PASSPHRASE_ENV}")
     return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm, err=True)
 
 

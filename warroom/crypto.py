@@ -54,7 +54,7 @@ def check_kdf_params(opslimit: int, memlimit: int) -> None:
     floor = KDF_PROFILES["interactive"]
     if opslimit < floor.opslimit or memlimit < floor.memlimit:
         raise CryptoError("key derivation parameters are below the allowed floor")
-    if memlimit > 4 * 1024**3 or opslimit > 64:
+    if memlimit > 1024**3 or opslimit > 16:  # an edited header must not exhaust the host
         raise CryptoError("key derivation parameters are unreasonably high")
 
 

@@ -10,6 +10,7 @@ import contextlib
 import getpass
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,12 +47,18 @@ class Device:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Create a file readable by its owner only; never replace an existing one."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Create a file readable by its owner only, complete or not at all; never replace
+    an existing one (FileExistsError): written aside, then linked into place."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load_signing_key(directory: Path) -> nacl.signing.SigningKey:

@@ -237,6 +237,9 @@ class Session:
     def _load_rows(self, rows: Iterable[Row], *, full: bool) -> list[Event]:
         opened: list[Event] = []
         for row in rows:
+            if not row.well_formed():
+                self._flag(row, MALFORMED)
+                continue
             last_seq, last_hash = self._heads.get(row.device, (0, crypto.GENESIS_PREV))
             if row.seq != last_seq + 1:
                 self._flag(row, f"events {last_seq + 1}..{row.seq - 1} of this device are missing")
@@ -281,7 +284,7 @@ class Session:
         )
 
     def _flag(self, row: Row, reason: str) -> None:
-        self.problems.append(Problem(row.device.hex(), row.seq, reason))
+        self.problems.append(_problem(row, reason))
 
     def poll(self) -> list[Event]:
         """Fold in what other processes appended since the last look.
@@ -299,9 +302,14 @@ class Session:
     def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
         """Check every signature, chain link and box, from the file as it is now."""
         rows = self.store.rows()
-        report = VerifyReport(events=len(rows), devices=len({r.device for r in rows}))
+        report = VerifyReport(
+            events=len(rows), devices=len({r.device for r in rows if r.device is not None})
+        )
         heads: dict[bytes, tuple[int, bytes]] = {}
         for index, row in enumerate(rows):
+            if not row.well_formed():
+                report.problems.append(_problem(row, MALFORMED))
+                continue
             fields = _row_fields(row)
             last_seq, last_hash = heads.get(row.device, (0, crypto.GENESIS_PREV))
             message = crypto.signed_bytes(
@@ -320,7 +328,7 @@ class Session:
                 except (crypto.CryptoError, ev.PayloadError):
                     reason = "does not decrypt"
             if reason:
-                report.problems.append(Problem(row.device.hex(), row.seq, reason))
+                report.problems.append(_problem(row, reason))
             heads[row.device] = (row.seq, crypto.row_hash(*fields))
             if progress and index % 1000 == 0:
                 progress(index, len(rows))
@@ -611,6 +619,15 @@ def open_store(path: str | os.PathLike[str]) -> Store:
         return Store.open(path)
     except StoreError as exc:
         raise SessionError(str(exc)) from None
+
+
+MALFORMED = "malformed row: unknown device, or a value of the wrong type or size"
+
+
+def _problem(row: Row, reason: str) -> Problem:
+    device = row.device.hex() if isinstance(row.device, bytes) else "unknown-device"
+    seq = row.seq if type(row.seq) is int else -1
+    return Problem(device, seq, reason)
 
 
 def _row_fields(row: Row) -> tuple[bytes, int, bytes, bytes, bytes]:

@@ -45,13 +45,25 @@ class StoreError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One stored event, exactly as on disk."""
+    """One stored event, exactly as on disk (an edited file may hold any type here)."""
 
     device: bytes
     seq: int
     prev: bytes
     box: bytes
     sig: bytes
+
+    def well_formed(self) -> bool:
+        return (
+            isinstance(self.device, bytes)
+            and len(self.device) == 32
+            and type(self.seq) is int
+            and 0 < self.seq < 2**63
+            and isinstance(self.prev, bytes)
+            and len(self.prev) == 32
+            and isinstance(self.box, bytes)
+            and isinstance(self.sig, bytes)
+        )
 
 
 Builder = Callable[[int, Row | None], tuple[bytes, bytes, bytes]]
@@ -115,22 +127,37 @@ class Store:
         with path.open("rb") as fh:
             if fh.read(16) != SQLITE_MAGIC:
                 raise StoreError(f"{path}: not a warroom incident file")
+        conn = None
         try:
             conn = _connect(path, create=False)
-            conn.execute("PRAGMA journal_mode=WAL")
             store = cls(path, conn)
+            store.check_schema()  # before anything that could write: a foreign file stays as is
             meta = store.meta()
-            store.check_schema()
-        except sqlite3.Error as exc:
+            if meta.get("format") != FORMAT:
+                raise StoreError(
+                    f"{path}: not a warroom incident file (format {meta.get('format')!r})"
+                )
+            conn.execute("PRAGMA journal_mode=WAL")  # incident files are WAL already: a no-op
+        except (sqlite3.Error, StoreError) as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"{path}: not a warroom incident file, or damaged ({exc})") from None
-        if meta.get("format") != FORMAT:
-            conn.close()
-            raise StoreError(f"{path}: not a warroom incident file (format {meta.get('format')!r})")
         return store
 
     def check_schema(self) -> None:
-        names = set(self.db.table_names())
-        if not {"meta", "devices", "events"} <= names:
+        columns = {
+            table: {c.name for c in self.db[table].columns}
+            for table in ("meta", "devices", "events")
+            if table in self.db.table_names()
+        }
+        expected = {
+            "meta": {"key", "value"},
+            "devices": {"id", "key"},
+            "events": {"dev", "seq", "prev", "box", "sig"},
+        }
+        if columns != expected:
             raise sqlite3.DatabaseError("missing warroom tables")
         # Read every page of the events table: a truncated file fails here, not later.
         self._conn.execute("SELECT count(*), sum(length(box)) FROM events").fetchone()
@@ -199,9 +226,10 @@ class Store:
         """Rows in (device, seq) order; with `after`, only those past each device's seq."""
         with self._lock:
             if after is None:
+                # LEFT JOIN: a row whose device is gone must surface (and be flagged).
                 batch = self._conn.execute(
                     "SELECT d.key, e.seq, e.prev, e.box, e.sig FROM events e "
-                    "JOIN devices d ON d.id = e.dev ORDER BY e.dev, e.seq"
+                    "LEFT JOIN devices d ON d.id = e.dev ORDER BY e.dev, e.seq"
                 ).fetchall()
             else:
                 batch = self._rows_after(after)

@@ -165,12 +165,6 @@ def test_sqlite_file_with_a_meta_table_but_not_ours(cli, tmp_path: Path):
     assert_error(cli("verify", other), "not a warroom incident file")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Store.open runs PRAGMA journal_mode=WAL before it checks the schema, "
-    "so pointing warroom at another application's SQLite file rewrites its header "
-    "(rollback journal -> WAL) even though the open is refused",
-)
 def test_non_incident_sqlite_file_is_left_unchanged(cli, tmp_path: Path):
     other = tmp_path / "other.db"
     make_foreign_sqlite(other)
@@ -223,8 +217,10 @@ def test_truncated_incident_file(cli, big_incident: Path, size):
     assert path.stat().st_size == new_size
 
 
-def test_init_refuses_an_existing_incident(cli, busy_incident: Path):
-    path = busy_incident
+def test_init_refuses_an_existing_incident(cli, incident: Path):
+    path = incident
+    assert cli("note", path, "a note, so there is more than the declaration").returncode == 0
+    settle(path)
     before = files_digest(path.parent)
     proc = cli("init", path, "--kdf", "interactive", "--codename", "other-name")
     assert_error(proc, "already exists")
@@ -255,12 +251,6 @@ def test_bad_at_value(cli, busy_incident: Path, at: str):
     assert event_count(busy_incident) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: parse_iso accepts times whose UTC value is outside years 1..9999; the "
-    "note is stored, and every later `timeline` (and `show --format json`) dies in "
-    "timefmt.iso with a ValueError traceback",
-)
 @pytest.mark.parametrize("at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00"])
 def test_out_of_range_at_is_refused_or_harmless(cli, busy_incident: Path, at: str):
     proc = cli("note", busy_incident, "backdated a long way", "--at", at)
@@ -319,12 +309,6 @@ def test_bad_passphrase_file(cli, busy_incident: Path, tmp_path: Path):
     assert_error(cli("verify", busy_incident, passphrase_file=blank), "empty first line")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with no passphrase file and stdin not a terminal, click.prompt hits EOF and "
-    "the CLI exits 1 ('Aborted!') - the code documented for 'a check failed', so a script "
-    "cannot tell a missing passphrase from a tampered file",
-)
 def test_no_passphrase_without_a_terminal_is_a_usage_error(cli, busy_incident: Path):
     proc = cli("verify", busy_incident, passphrase_file=None)
     assert proc.returncode == 2, (proc.returncode, proc.stderr)

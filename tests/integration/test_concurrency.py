@@ -70,8 +70,18 @@ def reap():
         proc.communicate()
 
 
-def start_worker(cli, reap, script: Path, path: Path, go: Path, label: str, count: int, *,
-                 mode: str = "note", config_dir: Path | None = None) -> subprocess.Popen[str]:
+def start_worker(
+    cli,
+    reap,
+    script: Path,
+    path: Path,
+    go: Path,
+    label: str,
+    count: int,
+    *,
+    mode: str = "note",
+    config_dir: Path | None = None,
+) -> subprocess.Popen[str]:
     proc = cli.popen(
         [script, path, cli.passphrase_file, go, label, str(count), mode], config_dir=config_dir
     )
@@ -114,8 +124,9 @@ def test_concurrent_writers(cli, reap, worker_script: Path, outage: Path, tmp_pa
     keys = [load_device(c).public_key for c in configs]  # made here: the race is another test
     go = tmp_path / "go"
     workers = [
-        start_worker(cli, reap, worker_script, outage, go, f"w{i}", NOTES_PER_WORKER,
-                     config_dir=config)
+        start_worker(
+            cli, reap, worker_script, outage, go, f"w{i}", NOTES_PER_WORKER, config_dir=config
+        )
         for i, config in enumerate(configs)
     ]
     for proc in workers:
@@ -208,12 +219,6 @@ for r in range(rounds):
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: device.load_signing_key/_write_private create device.key with O_EXCL and only "
-    "then write it, so a second process started at the same moment on the same config dir "
-    "reads an empty key file and fails with 'is not a warroom device key'",
-)
 def test_first_use_by_simultaneous_processes_makes_one_device(cli, reap, tmp_path: Path):
     script = tmp_path / "key_race.py"
     script.write_text(KEY_RACE, encoding="utf-8")
