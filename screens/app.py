@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.worker import get_current_worker
 
 from warroom.clock import HybridClock, wall_ms
 from warroom.device import Device
@@ -25,10 +26,15 @@ from .main import MainScreen
 from .unlock import UnlockScreen
 from .wizard import NewIncidentScreen
 
+VERIFY_DELAY_SECONDS = 1.0
 POLL_SECONDS = 0.25
 """How often to look for other writers' changes (one cheap PRAGMA when idle)."""
 TICK_SECONDS = 60.0
 """The header clock and the idle check run once a minute: a quiet terminal."""
+
+
+class _VerifyAbandoned(Exception):
+    pass
 
 
 class WarroomCommands(Provider):
@@ -135,14 +141,21 @@ class WarroomApp(App):
         self.signature_problems = []
         self.last_activity = self._monotonic()
         self.switch_screen(MainScreen(message.session))
-        self.verify_signatures(message.session)
+        # After the first paint, not during it: the check holds the GIL for seconds at 100k.
+        self.set_timer(VERIFY_DELAY_SECONDS, partial(self.verify_signatures, message.session))
 
     @work(thread=True, exclusive=True, group="verify")
     def verify_signatures(self, session: Session) -> None:
         """Opening checks boxes and chains; signatures are checked here, after."""
+        worker = get_current_worker()
+
+        def stop_if_unwanted(done: int, total: int) -> None:
+            if worker.is_cancelled or session is not self.session:
+                raise _VerifyAbandoned
+
         try:
-            report = session.verify()
-        except Exception:  # the session was locked mid-way
+            report = session.verify(progress=stop_if_unwanted)
+        except Exception:  # abandoned (quit or locked), or the session closed under it
             return
         if report.problems:
             self.call_from_thread(self._signature_problems, session, report.problems)

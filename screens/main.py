@@ -5,8 +5,10 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
+from textual.reactive import Reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widget import Widget
+from textual.widgets import Input, OptionList, Static
 
 from warroom.session import Session, SessionError
 from warroom.state import Entry
@@ -18,6 +20,7 @@ from .safe import assemble
 from .widgets.checklist import ChecklistPane
 from .widgets.drafts import DraftsPane
 from .widgets.header import IncidentHeader
+from .widgets.keyhints import KeyHints
 from .widgets.roster import RosterPane
 from .widgets.timeline import TimelineView
 
@@ -27,6 +30,7 @@ PANES = {
     "timeline": "#timeline",
     "drafts": "#drafts",
 }
+IDLE_PROMPT = "n: add a note   /: filter the timeline"
 COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
 """Below either, one pane shows at a time (1-4 switch, z toggles)."""
 
@@ -34,10 +38,16 @@ COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
 class MainScreen(Screen):
     BINDINGS = [b for b in MAIN_KEYS if b.id not in ("help", "lock", "quit")]
 
+    # Screen.focused repaints the whole screen on every focus change (15-20 KB at
+    # 120x40). The widgets that gain and lose focus redraw themselves anyway.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
         self._generation = session.generation
+        self._input_mode: str | None = None
+        self._return_focus: Widget | None = None
 
     def compose(self) -> ComposeResult:
         yield IncidentHeader(id="header")
@@ -48,14 +58,16 @@ class MainScreen(Screen):
                 yield TimelineView(id="timeline")
                 yield Static(id="entry-detail")
             yield DraftsPane(id="drafts")
-        yield Input(placeholder="note: Enter adds, Esc cancels", id="note-input")
-        yield Input(placeholder="filter timeline: Enter applies, Esc clears", id="filter-input")
-        yield Footer()
+        # One input line, always there: showing and hiding one would re-lay the whole
+        # screen out (tens of KB to the terminal over a slow link, per note).
+        yield Input(placeholder=IDLE_PROMPT, id="command-input", compact=True)
+        yield KeyHints(MAIN_KEYS, id="key-hints")
 
     def on_mount(self) -> None:
-        for field in self.query(Input):
-            field.cursor_blink = False
-            field.display = False
+        field = self.query_one("#command-input", Input)
+        field.cursor_blink = False
+        field.can_focus = False
+        self.query_one(KeyHints).show(self.app.current_keymap())
         self.query_one("#timeline-pane").border_title = "3 Timeline"
         timeline = self.query_one(TimelineView)
         self.session.drain_new_entries()
@@ -103,9 +115,11 @@ class MainScreen(Screen):
         entry: Entry | None = message.entry
         detail = self.query_one("#entry-detail", Static)
         if entry is None:
-            detail.update("")
+            detail.update("", layout=False)
             return
-        detail.update(assemble((entry.author, "bold"), f" [{entry.kind}] ", entry.text))
+        detail.update(
+            assemble((entry.author, "bold"), f" [{entry.kind}] ", entry.text), layout=False
+        )
 
     @on(OptionList.OptionHighlighted, "#checklist-list")
     def step_highlighted(self) -> None:
@@ -131,16 +145,20 @@ class MainScreen(Screen):
     def action_toggle_zoom(self) -> None:
         self.toggle_class("zoomed")
 
-    def action_note(self) -> None:
-        field = self.query_one("#note-input", Input)
-        field.display = True
-        field.value = ""
+    def open_input(self, mode: str, prompt: str) -> None:
+        field = self.query_one("#command-input", Input)
+        if self.focused is not field:
+            self._return_focus = self.focused
+        self._input_mode = mode
+        field.placeholder = prompt
+        field.can_focus = True
         field.focus()
 
+    def action_note(self) -> None:
+        self.open_input("note", "note: Enter adds, Esc cancels")
+
     def action_filter(self) -> None:
-        field = self.query_one("#filter-input", Input)
-        field.display = True
-        field.focus()
+        self.open_input("filter", "filter the timeline: Enter applies, Esc clears")
 
     def action_toggle_utc(self) -> None:
         timeline = self.query_one(TimelineView)
@@ -197,26 +215,31 @@ class MainScreen(Screen):
 
     # -- inputs ------------------------------------------------------------------
 
-    @on(Input.Submitted, "#note-input")
-    def add_note(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        if text and self.write(lambda: self.session.add_note(text)):
-            self.close_input(event.input)
+    @on(Input.Submitted, "#command-input")
+    def submitted(self, event: Input.Submitted) -> None:
+        if self._input_mode == "note":
+            text = event.value.strip()
+            if text and self.write(lambda: self.session.add_note(text)):
+                # Land on the new note: the timeline redraws for it anyway, so this
+                # costs no extra bytes (going back to another pane would redraw that too).
+                self._return_focus = self.query_one(TimelineView)
+                self.close_input()
+        elif self._input_mode == "filter":
+            self.query_one(TimelineView).set_filter(event.value)
+            self.close_input(keep=event.value)
 
-    @on(Input.Submitted, "#filter-input")
-    def apply_filter(self, event: Input.Submitted) -> None:
-        self.query_one(TimelineView).set_filter(event.value)
-        event.input.display = False
-        self.query_one(TimelineView).focus()
-
-    def close_input(self, field: Input) -> None:
+    def close_input(self, keep: str = "") -> None:
+        field = self.query_one("#command-input", Input)
         field.value = ""
-        field.display = False
-        self.query_one("#timeline").focus()
+        field.placeholder = f"filter: /{keep}  (/ then Esc clears)" if keep else IDLE_PROMPT
+        self._input_mode = None
+        field.can_focus = False
+        target = self._return_focus or self.query_one("#checklist-list")
+        self._return_focus = None
+        target.focus()
 
     def key_escape(self) -> None:
-        for field in self.query(Input):
-            if field.display:
-                if field.id == "filter-input":
-                    self.query_one(TimelineView).set_filter("")
-                self.close_input(field)
+        if self._input_mode == "filter":
+            self.query_one(TimelineView).set_filter("")
+        if self._input_mode is not None:
+            self.close_input()

@@ -84,6 +84,8 @@ DRAFT_FIELDS = (
     "body",
     "status",
 )
+DRAFT_CONTENT = tuple(f for f in DRAFT_FIELDS if f != "status")
+"""The fields an approval covers: changing one withdraws it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -252,9 +252,9 @@ class Session:
                 self._flag(row, "does not decrypt: altered, moved or damaged")
                 continue
             opened.append(event)
-        for event in opened:
-            self.clock.observe(event.hlc)
         opened.sort(key=lambda e: e.order)
+        if opened:
+            self.clock.observe(max(e.hlc for e in opened))
         last = self._fold.last_order
         if full or last is None or not opened or opened[0].order > last:
             self._fold.apply_all(opened)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from warroom import events as ev
@@ -98,6 +99,9 @@ class Entry:
         return (self.at, self.recorded_at, self.tick, self.id)
 
 
+_TIMELINE_ORDER = attrgetter("at", "recorded_at", "tick", "id")  # = Entry.sort_key, faster
+
+
 @dataclass(slots=True)
 class Approval:
     by: str
@@ -123,20 +127,6 @@ class Draft:
     updated_by: str = ""
 
 
-DRAFT_CONTENT = (
-    "channel",
-    "audience",
-    "from",
-    "to",
-    "cc",
-    "bcc",
-    "subject",
-    "topic",
-    "title",
-    "body",
-)
-
-
 @dataclass
 class IncidentState:
     incident: Incident = field(default_factory=Incident)
@@ -151,7 +141,7 @@ class IncidentState:
 
     def timeline(self) -> list[Entry]:
         """Entries in the order things happened (backdated entries slot in)."""
-        return sorted(self.entries.values(), key=lambda e: e.sort_key)
+        return sorted(self.entries.values(), key=_TIMELINE_ORDER)
 
     def holders(self, role: str) -> list[Person]:
         return [
@@ -420,7 +410,7 @@ class Fold:
         draft = self.state.drafts.get(draft_id) or Draft(draft_id)
         fields = d["fields"]
         content_changed = False
-        for name in DRAFT_CONTENT:
+        for name in ev.DRAFT_CONTENT:
             if name not in fields:
                 continue
             attr = "sender" if name == "from" else name

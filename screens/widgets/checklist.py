@@ -49,8 +49,14 @@ class ChecklistPane(Vertical):
     def options(self) -> OptionList:
         return self.query_one("#checklist-list", OptionList)
 
+    _shown: tuple | None = None
+
     def show(self, state: IncidentState) -> None:
         steps = state.checklist()
+        key = tuple((s.id, s.phase, s.title, s.status, s.assignee) for s in steps)
+        if key == self._shown:
+            return
+        self._shown = key
         done = sum(s.status in ("done", "skipped") for s in steps)
         self.border_title = f"1 Checklist {done}/{len(steps)}"
         options: list[Option] = []
@@ -81,4 +87,6 @@ class ChecklistPane(Vertical):
     def show_details(self, state: IncidentState) -> None:
         step_id = self.selected_step()
         step = state.steps.get(step_id) if step_id else None
-        self.query_one("#step-details", Static).update(step_details(step) if step else "")
+        self.query_one("#step-details", Static).update(
+            step_details(step) if step else "", layout=False
+        )

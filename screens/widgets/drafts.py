@@ -27,8 +27,14 @@ def draft_prompt(draft: Draft) -> Text:
 class DraftsPane(OptionList):
     BORDER_TITLE = "4 Drafts"
 
+    _shown: tuple | None = None
+
     def show(self, state: IncidentState) -> None:
         drafts = sorted(state.drafts.values(), key=lambda d: d.updated_at)
+        key = tuple((d.id, d.updated_at, d.status, len(d.approvals)) for d in drafts)
+        if key == self._shown:
+            return
+        self._shown = key
         self.border_title = f"4 Drafts {len(drafts)}"
         keep = self.highlighted
         self.set_options(Option(draft_prompt(d), id=d.id) for d in drafts)

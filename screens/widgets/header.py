@@ -38,5 +38,10 @@ class IncidentHeader(Static):
 
     DEFAULT_CSS = "IncidentHeader { height: 1; }"
 
+    _shown: str | None = None
+
     def show(self, session: Session, now_ms: int, problems: int) -> None:
-        self.update(header_text(session.state, now_ms, session.others_writing(now_ms), problems))
+        text = header_text(session.state, now_ms, session.others_writing(now_ms), problems)
+        if text.markup != self._shown:  # a quiet terminal: send nothing that did not change
+            self._shown = text.markup
+            self.update(text, layout=False)

@@ -39,7 +39,16 @@ def role_prompt(state: IncidentState, role: str) -> Text:
 class RosterPane(OptionList):
     BORDER_TITLE = "2 Roster"
 
+    _shown: tuple | None = None
+
     def show(self, state: IncidentState) -> None:
+        key = (
+            tuple((h.role, h.person, h.renounced_at) for h in state.roles),
+            tuple((p.id, p.name, p.state, p.external) for p in state.people.values()),
+        )
+        if key == self._shown:
+            return
+        self._shown = key
         options = [Option(role_prompt(state, role), id=f"role:{role}") for role in ROLES]
         spare = [p for p in state.people.values() if not state.roles_of(p.id)]
         if spare:

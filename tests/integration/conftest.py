@@ -9,6 +9,7 @@ KDF: it is the floor, and fast.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -157,3 +158,20 @@ def incident(cli: Cli, tmp_path: Path) -> Path:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     return path
+
+
+def _settle(path: Path) -> None:
+    """Fold the WAL into the main file, so its bytes are the whole story."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        conn.close()
+    wal = Path(f"{path}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+@pytest.fixture(scope="session")
+def settle():
+    """`settle(path)`: checkpoint an incident file before reading or editing its bytes."""
+    return _settle

@@ -15,16 +15,6 @@ from warroom.device import load_device
 from warroom.session import Session
 
 
-def settle(path: Path) -> None:
-    """Fold the WAL into the main file, so its bytes are the whole story."""
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    finally:
-        conn.close()
-    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
-
-
 def files_digest(directory: Path) -> dict[str, str]:
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
@@ -63,7 +53,7 @@ def assert_usage_error(proc, needle: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory, passphrase: str) -> Path:
+def template(tmp_path_factory: pytest.TempPathFactory, passphrase: str, settle) -> Path:
     """One security incident with two notes, made once per module, settled."""
     directory = tmp_path_factory.mktemp("template")
     path = directory / "inc.db"
@@ -100,7 +90,9 @@ WRONG_COMMANDS = [
 
 
 @pytest.mark.parametrize("command", WRONG_COMMANDS, ids=lambda c: "-".join(c[:2]))
-def test_wrong_passphrase_changes_nothing(cli, busy_incident: Path, tmp_path: Path, command):
+def test_wrong_passphrase_changes_nothing(
+    cli, busy_incident: Path, tmp_path: Path, command, settle
+):
     path = busy_incident
     before_files = files_digest(path.parent)
     before_events = event_count(path)
@@ -195,7 +187,7 @@ def test_directory_as_path(cli, tmp_path: Path):
 
 
 @pytest.fixture
-def big_incident(busy_incident: Path, passphrase: str) -> Path:
+def big_incident(busy_incident: Path, passphrase: str, settle) -> Path:
     """Enough events that the events table spans most of the file."""
     with Session.unlock(busy_incident, passphrase) as session:
         session.add_notes([f"note {i}: " + "x" * 200 for i in range(300)])
@@ -217,7 +209,7 @@ def test_truncated_incident_file(cli, big_incident: Path, size):
     assert path.stat().st_size == new_size
 
 
-def test_init_refuses_an_existing_incident(cli, incident: Path):
+def test_init_refuses_an_existing_incident(cli, incident: Path, settle):
     path = incident
     assert cli("note", path, "a note, so there is more than the declaration").returncode == 0
     settle(path)

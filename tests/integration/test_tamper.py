@@ -41,16 +41,8 @@ class Pristine:
         return self.keys[device].hex()[:8]
 
 
-def settle(path: Path) -> None:
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory, cli_factory) -> Pristine:
+def pristine(tmp_path_factory: pytest.TempPathFactory, cli_factory, settle) -> Pristine:
     base = tmp_path_factory.mktemp("pristine")
     cli = cli_factory(base)
     dir_a, dir_b = cli.config_dir, base / "config-b"

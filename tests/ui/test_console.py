@@ -64,17 +64,18 @@ async def test_n_adds_a_note_and_escape_cancels(make_app, ui) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await ui.wait_unlocked(pilot)
         before = len(app.session.state.entries)
-        await pilot.press("n")
-        assert app.focused.id == "note-input"
+        await pilot.press("1", "n")
+        assert app.focused.id == "command-input"
         await pilot.press(*"web-3 isolated", "enter")
         texts = [e.text for e in app.session.state.entries.values()]
         assert "web-3 isolated" in texts and len(texts) == before + 1
         timeline = app.screen.query_one(TimelineView)
         assert timeline.entries[-1].text == "web-3 isolated"  # follows the tail
-        assert not app.screen.query_one("#note-input").display
-        await pilot.press("n", *"never mind", "escape")
+        assert app.focused.id == "timeline"  # on the new note
+        await pilot.press("1", "n", *"never mind", "escape")
         assert len(app.session.state.entries) == before + 1
-        assert not app.screen.query_one("#note-input").display
+        assert app.focused.id == "checklist-list"
+        assert app.screen.query_one("#command-input", Input).value == ""
     with Session.unlock(app.incident_path, ui.PASSPHRASE) as s:
         assert any(e.text == "web-3 isolated" for e in s.state.entries.values())
 
@@ -202,7 +203,7 @@ async def test_every_binding_has_an_id_and_can_be_remapped(make_app, ui) -> None
         for binding in [*app.BINDINGS, *MainScreen.BINDINGS]:
             assert binding.id, binding
         await pilot.press("ctrl+n")
-        assert app.focused.id == "note-input"
+        assert app.focused.id == "command-input"
 
 
 async def test_another_process_note_appears_within_a_second(make_app, ui, tmp_path: Path) -> None:
@@ -285,8 +286,10 @@ async def test_a_forged_signature_is_flagged_in_the_console(make_app, ui) -> Non
         db.execute("UPDATE events SET sig=? WHERE seq=?", (forged, entry.seq))
     async with app.run_test(size=(120, 40)) as pilot:
         await ui.wait_unlocked(pilot)
-        await app.workers.wait_for_complete()  # the background signature check
-        await pilot.pause()
+        waited = time.monotonic()  # the background signature check starts after first paint
+        while not app.signature_problems and time.monotonic() - waited < 10:
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.1)
         assert [p.seq for p in app.signature_problems] == [entry.seq]
         timeline = app.screen.query_one(TimelineView)
         line = timeline.line_text(next(e for e in timeline.entries if e.id == entry_id))
