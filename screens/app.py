@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -195,9 +195,7 @@ class WarroomApp(App):
 
     # -- locking -----------------------------------------------------------------
 
-    def on_event(self, event):  # noqa: ANN001 - Textual's signature
-        from textual import events
-
+    def on_event(self, event: events.Event):  # noqa: ANN201 - Textual's signature
         if isinstance(
             event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp
         ):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
@@ -203,7 +205,7 @@ class MainScreen(Screen):
     def action_new_draft(self) -> None:
         self.app.push_screen(DraftScreen(self.session, None))
 
-    def write(self, change) -> bool:
+    def write(self, change: Callable[[], object]) -> bool:
         """Run a change on the session; show its error instead of raising."""
         try:
             change()

