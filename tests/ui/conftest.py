@@ -14,7 +14,7 @@ from warroom.device import Device
 from warroom.session import Session
 
 PASSPHRASE = "correct horse battery staple"
-NOW = 1_795_000_000_000  # 2026-11-18T07:06:40Z: every clock in these tests is frozen here
+NOW = 1_795_000_000_000  # 2026-11-18T11:06:40Z: every clock in these tests is frozen here
 MINUTE = 60_000
 
 

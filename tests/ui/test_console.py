@@ -295,3 +295,33 @@ async def test_a_forged_signature_is_flagged_in_the_console(make_app, ui) -> Non
         line = timeline.line_text(next(e for e in timeline.entries if e.id == entry_id))
         assert line.plain.startswith("!! TAMPERED")
         assert "failed integrity" in str(app.screen.query_one("#header").render())
+
+
+async def test_t_toggles_utc_and_local_time(make_app, ui, monkeypatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+05:30, no daylight saving
+    time.tzset()
+    try:
+        app = make_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ui.wait_unlocked(pilot)
+            timeline = app.screen.query_one(TimelineView)
+            first = timeline.entries[0]
+            assert timeline.line_text(first).plain.startswith("11-18 09:31 Z")
+            await pilot.press("t")
+            assert timeline.line_text(first).plain.startswith("11-18 15:01 L")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+async def test_command_palette_offers_every_action(make_app, ui) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ui.wait_unlocked(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Cycle step")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session.state.steps["stop-attack"].status == "todo"  # done -> todo
