@@ -104,9 +104,10 @@ class WarroomApp(App):
     # -- lifecycle -----------------------------------------------------------
 
     def on_mount(self) -> None:
-        keymap = self._keymap if self._keymap is not None else load_keymap()
-        if keymap:
-            self.set_keymap(keymap)
+        if self._keymap is None:
+            self._keymap = load_keymap()
+        if self._keymap:
+            self.set_keymap(self._keymap)
         self.set_interval(self._poll_seconds, self.poll, name="poll")
         self.set_interval(TICK_SECONDS, self.tick, name="tick")
         if self._new_in is not None:
@@ -123,6 +124,7 @@ class WarroomApp(App):
         screen.unlock(passphrase)
 
     def current_keymap(self) -> dict[str, str]:
+        """The user's remapped keys, by binding id (what help and the key line show)."""
         return dict(self._keymap or {})
 
     @property

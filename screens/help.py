@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from .keys import MAIN_KEYS
+from .widgets.keyhints import key_label
 
 RULES = (
     'Email subject: exactly "Attorney Work Project", nothing else; chat starts with it.\n'
@@ -24,10 +25,9 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=False, padding=(0, 2))
-        keymap = self.app.current_keymap() if hasattr(self.app, "current_keymap") else {}
+        keymap = self.app.current_keymap()
         for binding in MAIN_KEYS:
-            key = keymap.get(binding.id or "", binding.key)
-            table.add_row(self.app.get_key_display(Binding(key, "")), binding.description)
+            table.add_row(key_label(keymap.get(binding.id or "", binding.key)), binding.description)
         with VerticalScroll(id="help-box"):
             yield Static("[b]Keys[/b]")
             yield Static(table)

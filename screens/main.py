@@ -26,11 +26,11 @@ from .widgets.keyhints import KeyHints
 from .widgets.roster import RosterPane
 from .widgets.timeline import TimelineView
 
-PANES = {
-    "checklist": "#checklist-list",
-    "roster": "#roster",
-    "timeline": "#timeline",
-    "drafts": "#drafts",
+PANES = {  # pane name -> (the widget that takes focus, the box marked active)
+    "checklist": ("#checklist-list", "#checklist"),
+    "roster": ("#roster", "#roster"),
+    "timeline": ("#timeline", "#timeline-pane"),
+    "drafts": ("#drafts", "#drafts"),
 }
 IDLE_PROMPT = "n: add a note   /: filter the timeline"
 COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
@@ -88,7 +88,7 @@ class MainScreen(Screen):
         self.refresh_header()
 
     def refresh_header(self) -> None:
-        problems = [*self.session.problems, *getattr(self.app, "signature_problems", [])]
+        problems = [*self.session.problems, *self.app.signature_problems]
         self.query_one(TimelineView).set_flagged({(p.device, p.seq) for p in problems})
         self.query_one(IncidentHeader).show(self.session, self.app.now_ms(), len(problems))
 
@@ -134,15 +134,15 @@ class MainScreen(Screen):
     # -- actions -----------------------------------------------------------------
 
     def focused_pane(self) -> str | None:
-        for name, selector in PANES.items():
+        for name, (selector, _) in PANES.items():
             if self.focused is self.query_one(selector):
                 return name
         return None
 
     def action_focus_pane(self, name: str) -> None:
-        self.query_one(PANES[name]).focus()
-        for pane in ("checklist", "roster", "timeline-pane", "drafts"):
-            self.query_one(f"#{pane}").set_class(pane.startswith(name), "active")
+        self.query_one(PANES[name][0]).focus()
+        for pane, (_, box) in PANES.items():
+            self.query_one(box).set_class(pane == name, "active")
 
     def action_toggle_zoom(self) -> None:
         self.toggle_class("zoomed")

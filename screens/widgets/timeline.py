@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from warroom.state import Entry
+from warroom.state import TIMELINE_ORDER, Entry
 
 from ..safe import assemble
 
@@ -33,10 +33,6 @@ KIND_STYLE = {
     "system": "dim",
     "status": "bold",
 }
-
-
-def _key(entry: Entry) -> tuple[int, int, str]:
-    return entry.sort_key
 
 
 class TimelineView(ScrollView, can_focus=True):
@@ -88,9 +84,9 @@ class TimelineView(ScrollView, can_focus=True):
     def add_entries(self, entries: Iterable[Entry]) -> None:
         """Slot new entries into place (backdated ones land mid-list)."""
         for entry in entries:
-            insort(self._all, entry, key=_key)
+            insort(self._all, entry, key=TIMELINE_ORDER)
             if self._matches(entry):
-                insort(self._visible, entry, key=_key)
+                insort(self._visible, entry, key=TIMELINE_ORDER)
         self._resized()
 
     def changed(self) -> None:
@@ -122,19 +118,16 @@ class TimelineView(ScrollView, can_focus=True):
     # -- cursor and scrolling ------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
-        if 0 <= new < len(self._visible):
-            self.scroll_to(
-                y=max(0, new - self.scrollable_content_region.height + 1)
-                if new >= self.scroll_offset.y + self.scrollable_content_region.height
-                else min(self.scroll_offset.y, new),
-                animate=False,
-            )
-        self._cache.clear()
-        self.refresh()
+        if 0 <= new < len(self._visible):  # scroll just enough to keep the cursor in view
+            height, top = self.scrollable_content_region.height, self.scroll_offset.y
+            if new < top:
+                self.scroll_to(y=new, animate=False)
+            elif new >= top + height:
+                self.scroll_to(y=new - height + 1, animate=False)
+        self.refresh()  # the line cache is keyed by selection: no need to drop it
         self.post_message(self.Selected(self.current()))
 
     def watch_utc(self) -> None:
-        self._cache.clear()
         self.refresh()
 
     def current(self) -> Entry | None:
@@ -197,14 +190,25 @@ class TimelineView(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         entry = self._visible[index]
         selected = index == self.cursor
-        key = (index, id(entry), width, selected, self.utc, len(entry.history), entry.struck)
+        focused = self.has_focus
+        key = (
+            index,
+            id(entry),
+            width,
+            selected,
+            focused,
+            self.utc,
+            len(entry.history),
+            entry.struck,
+            self.is_flagged(entry),
+        )
         strip = self._cache.get(key)
         if strip is None:
             text = self.line_text(entry)
             text.truncate(width, overflow="ellipsis")
             base = self.rich_style + (
                 Style(reverse=True)
-                if selected and self.has_focus
+                if selected and focused
                 else Style(underline=True)
                 if selected
                 else Style()
@@ -218,11 +222,9 @@ class TimelineView(ScrollView, can_focus=True):
         return strip
 
     def on_focus(self) -> None:
-        self._cache.clear()
         self.refresh()
 
     def on_blur(self) -> None:
-        self._cache.clear()
         self.refresh()
 
     def on_resize(self) -> None:

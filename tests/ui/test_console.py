@@ -325,3 +325,16 @@ async def test_command_palette_offers_every_action(make_app, ui) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert app.session.state.steps["stop-attack"].status == "todo"  # done -> todo
+
+
+async def test_keymap_file_remaps_keys_and_the_key_line_says_so(
+    make_app, ui, isolated_config: Path
+) -> None:
+    (isolated_config / "keymap.toml").write_text('note = "ctrl+n"\n')
+    app = make_app(keymap=None)  # read from the config dir, as a user's would be
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ui.wait_unlocked(pilot)
+        hints = str(app.screen.query_one("#key-hints").render())
+        assert " ^n  Note " in hints and " n  Note " not in hints
+        await pilot.press("ctrl+n")
+        assert app.focused.id == "command-input"

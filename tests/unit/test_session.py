@@ -119,13 +119,16 @@ def test_events_out_of_clock_order_refold_to_the_same_state(incident: Path) -> N
         f"s = Session.unlock({str(incident)!r}, {PASSPHRASE!r},"
         " clock=HybridClock(lambda: 1000))\n"
         "s.clock._last = (1000, 0)\n"
-        "print(s.add_note('slow clock', at=1000), flush=True)\n"
+        "s.set_step('forensics', status='doing')\n"
     )
     with Session.unlock(incident, PASSPHRASE) as s:
-        s.add_note("ours")
+        s.set_step("forensics", status="done")
         child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert child.returncode == 0, child.stderr
         s.poll()
+        assert s.generation == 1  # it arrived out of order: the state was rebuilt
+        # our change carries the later clock, so it wins although it was written first
+        assert s.state.steps["forensics"].status == "done"
         live = s.state.to_dict()
     with Session.unlock(incident, PASSPHRASE) as fresh:
         assert fresh.state.to_dict() == live
