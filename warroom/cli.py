@@ -7,14 +7,9 @@ terminal controls stripped.
 
 from __future__ import annotations
 
-import csv
 import importlib
-import io
-import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,103 +18,26 @@ import click
 import platformdirs
 
 from warroom import events as ev
-from warroom.device import DeviceError, config_dir, load_device, load_name, save_name
+from warroom import playbooks
+from warroom.commands import comms as comms_commands
+from warroom.commands import export as export_commands
+from warroom.commands import records
+from warroom.commands.common import (
+    CheckFailed,
+    Failure,
+    device,
+    dump_json,
+    passphrase_option,
+    path_argument,
+    read_passphrase,
+    unlocked,
+)
+from warroom.commands.comms import read_policy
+from warroom.export import timeline as timeline_export
 from warroom.playbooks import PlaybookError
-from warroom.sanitize import clean, one_line
-from warroom.session import Session, SessionError, open_store
-from warroom.state import Entry, entry_dict
+from warroom.sanitize import one_line
+from warroom.session import NO_PLAYBOOK, Session, SessionError, open_store
 from warroom.timefmt import iso, parse_iso
-
-PASSPHRASE_ENV = "WARROOM_PASSPHRASE_FILE"
-
-
-class Failure(click.ClickException):
-    """An error for the user: message on stderr, exit 2."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"warroom: {self.format_message()}", err=True)
-
-
-class CheckFailed(Failure):
-    exit_code = 1
-
-
-# -- shared options ------------------------------------------------------------
-
-
-def passphrase_option(f: Callable) -> Callable:
-    return click.option(
-        "--passphrase-file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        envvar=PASSPHRASE_ENV,
-        help=f"Read the passphrase from the first line of this file (or ${PASSPHRASE_ENV}). "
-        "Without it you are asked, with no echo.",
-    )(f)
-
-
-path_argument = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-
-
-def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> str:
-    if passphrase_file is not None:
-        try:
-            with passphrase_file.open(encoding="utf-8") as fh:
-                line = fh.readline().rstrip("\r\n")
-        except OSError as exc:
-            raise Failure(
-                f"cannot read passphrase file {passphrase_file}: {exc.strerror}"
-            ) from None
-        if not line:
-            raise Failure(f"passphrase file {passphrase_file} has an empty first line")
-        return line
-    if not sys.stdin.isatty():
-        raise Failure(f"no passphrase: use --passphrase-file or ${PASSPHRASE_ENV}")
-    return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm, err=True)
-
-
-def device():
-    """This user's device; on first use at a terminal, ask for the display name."""
-    try:
-        directory = config_dir()
-        if load_name(directory) is None and sys.stdin.isatty():
-            name = click.prompt(
-                "Your name as it will appear on timelines",
-                default=os.environ.get("USER", ""),
-                err=True,
-            ).strip()
-            if name:
-                save_name(directory, name)
-        return load_device(directory)
-    except (DeviceError, OSError) as exc:
-        raise Failure(str(exc)) from None
-
-
-@contextmanager
-def unlocked(path: Path, passphrase_file: Path | None) -> Iterator[Session]:
-    """Open an incident for one command; report integrity problems on stderr."""
-    if not path.exists():
-        raise Failure(f"{path}: no such file")
-    passphrase = read_passphrase(passphrase_file)
-    try:
-        session = Session.unlock(path, passphrase, device=device())
-    except SessionError as exc:
-        raise Failure(str(exc)) from None
-    try:
-        for problem in session.problems:
-            click.echo(f"warroom: warning: {problem} (run `warroom verify`)", err=True)
-        yield session
-    except SessionError as exc:
-        raise Failure(str(exc)) from None
-    finally:
-        session.close()
-
-
-def dump_json(data: Any) -> None:
-    # ensure_ascii: C1 controls and bidi marks come out as \u escapes, never raw.
-    click.echo(json.dumps(data, indent=2, ensure_ascii=True))
-
 
 # -- commands ------------------------------------------------------------------
 
@@ -153,7 +71,17 @@ def cli() -> None:
     show_default=True,
     help="1 is the most severe.",
 )
-@click.option("--playbook", help="Checklist to seed (default: the kind's own playbook).")
+@click.option(
+    "--playbook",
+    help="Checklist to seed (default: the kind's own playbook; 'none' for an empty "
+    "checklist). See `warroom playbook list`.",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Comms policy TOML to store in the incident (default: the shipped one).",
+)
 @passphrase_option
 def init(
     path: Path,
@@ -163,11 +91,18 @@ def init(
     kind: str,
     severity: int,
     playbook: str | None,
+    policy_file: Path | None,
     passphrase_file: Path | None,
 ) -> None:
     """Declare an incident in a new file PATH (never overwrites)."""
     if path.exists():
         raise Failure(f"{path} already exists; refusing to overwrite it")
+    policy_text = read_policy(policy_file).source_text if policy_file else ""
+    try:  # a bad playbook is reported before the passphrase is asked for
+        if playbook != NO_PLAYBOOK:
+            playbooks.load(playbook) if playbook else playbooks.default_for(kind)
+    except PlaybookError as exc:
+        raise Failure(str(exc)) from None
     passphrase = read_passphrase(passphrase_file, confirm=True)
     try:
         session = Session.create(
@@ -184,6 +119,8 @@ def init(
     except (SessionError, PlaybookError) as exc:
         raise Failure(str(exc)) from None
     with session:
+        if policy_text:
+            session.set_policy(policy_text, source=str(policy_file))
         inc = session.state.incident
         click.echo(
             f"Declared {one_line(inc.codename)} ({inc.kind}, SEV{inc.severity}) in {path}: "
@@ -222,50 +159,30 @@ def note(
         click.echo(session.add_note(text, kind=kind, at=at, author=author, tags=tags))
 
 
-TIMELINE_COLUMNS = ("id", "at", "recorded_at", "author", "kind", "text", "tags", "struck")
-
-
-def timeline_rows(entries: list[Entry]) -> list[dict[str, Any]]:
-    rows = []
-    for entry in entries:
-        row = entry_dict(entry)
-        row["at"], row["recorded_at"] = iso(entry.at), iso(entry.recorded_at)
-        rows.append(row)
-    return rows
-
-
-def csv_cell(value: Any) -> str:
-    """Stop a spreadsheet from running attacker text as a formula."""
-    text = clean(" ".join(value) if isinstance(value, list) else str(value or ""))
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 @cli.command()
 @path_argument
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", *timeline_export.FORMATS]),
+    default="text",
+    show_default=True,
 )
 @passphrase_option
 def timeline(path: Path, fmt: str, passphrase_file: Path | None) -> None:
     """Print the timeline, oldest first (times in UTC)."""
     with unlocked(path, passphrase_file) as session:
-        rows = timeline_rows(session.state.timeline())
-    if fmt == "json":
-        dump_json(rows)
-    elif fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(TIMELINE_COLUMNS)
-        for row in rows:
-            writer.writerow([csv_cell(row[c]) for c in TIMELINE_COLUMNS])
-        click.echo(out.getvalue(), nl=False)
-    else:
-        for row in rows:
-            struck = f"  [struck: {one_line(row['struck'])}]" if row["struck"] else ""
-            click.echo(
-                f"{row['at']}  {row['kind']:<8}  {one_line(row['author'])}: "
-                f"{one_line(row['text'])}{struck}  ({row['id']})"
-            )
+        rows = timeline_export.rows(session.state.timeline())
+    if fmt != "text":
+        click.echo(timeline_export.render(rows, fmt), nl=False)
+        return
+    for row in rows:
+        struck = f"  [struck: {one_line(row['struck'])}]" if row["struck"] else ""
+        phase = f" ({row['phase']})" if row["phase"] else ""
+        click.echo(
+            f"{row['at']}  {row['kind']:<8}  {one_line(row['author'])}: "
+            f"{one_line(row['text'])}{phase}{struck}  ({row['id']})"
+        )
 
 
 @cli.command()
@@ -317,7 +234,7 @@ def show(path: Path, fmt: str, passphrase_file: Path | None) -> None:
         state = session.state
         data = state.to_dict()
     if fmt == "json":
-        data["timeline"] = timeline_rows(state.timeline())
+        data["timeline"] = timeline_export.rows(state.timeline())
         dump_json(data)
         return
     inc = state.incident
@@ -410,6 +327,34 @@ def step_set(
         session.set_step(step_id, status=status, assignee=assignee)
         done = sum(s.status in ("done", "skipped") for s in session.state.steps.values())
         click.echo(f"{step_id}: {status} ({done}/{len(session.state.steps)} done)")
+
+
+@cli.group()
+def playbook() -> None:
+    """Checklists: list them, add one to a running incident."""
+
+
+@playbook.command("list")
+def playbook_list() -> None:
+    """Every playbook warroom can load (shipped, and yours in the config dir)."""
+    books, errors = playbooks.load_all()
+    for book in books:
+        click.echo(f"{book.id:<12} {len(book.steps):>2} steps  {one_line(book.title)}")
+    for error in errors:
+        click.echo(f"warroom: {error}", err=True)
+    if errors:
+        raise Failure(f"{len(errors)} playbook file(s) do not load")
+
+
+@playbook.command("add")
+@path_argument
+@click.argument("playbook_id")
+@passphrase_option
+def playbook_add(path: Path, playbook_id: str, passphrase_file: Path | None) -> None:
+    """Add a playbook's steps to the incident's checklist (steps it has are kept)."""
+    with unlocked(path, passphrase_file) as session:
+        added = session.add_playbook(playbook_id)
+    click.echo(f"{playbook_id}: {added} steps added")
 
 
 def run_console(path: Path | None, auto_lock: float, **options: Any) -> None:
@@ -507,6 +452,22 @@ def demo(directory: Path | None, no_open: bool, auto_lock: float) -> None:
         click.echo(f"Open it with: warroom open {path} --passphrase-file {pass_file}")
         return
     run_console(path, auto_lock, passphrase=passphrase)
+
+
+for command in (
+    comms_commands.policy,
+    comms_commands.lint_command,
+    comms_commands.rules_command,
+    comms_commands.draft,
+    comms_commands.verify_export,
+    export_commands.export,
+    records.evidence,
+    records.iocs,
+    records.followup,
+    records.incident,
+    records.metrics,
+):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

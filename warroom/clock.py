@@ -28,6 +28,10 @@ class HybridClock:
     def last(self) -> Hlc:
         return self._last
 
+    def wall(self) -> int:
+        """This clock's wall time in ms (tests freeze it)."""
+        return self._now()
+
     def tick(self) -> Hlc:
         """A stamp for a local event, later than every stamp seen so far."""
         with self._lock:

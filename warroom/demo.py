@@ -7,6 +7,7 @@ Made through the session facade like any other incident, so everything in it
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
 from coolname import generate
@@ -25,9 +26,9 @@ TIMELINE: list[tuple[int, str, str, str]] = [
     (121, "Marcus Webb", "action", "Took IC. Voice bridge open, chat room by codename only."),
     (119, "Marcus Webb", "note", "Reminder: email subject is exactly 'Attorney Work Project'."),
     (117, "Dana Ortiz", "evidence", "Exported VPC flow logs 00:00-now to the evidence bucket."),
-    (115, "Dana Ortiz", "attacker", "Recon: port scan of 10.0.4.0/24 from db-replica-2."),
+    (115, "Dana Ortiz", "attacker", "Port scan of 10.0.4.0/24 from db-replica-2."),
     (112, "Priya Nair", "note", "db-replica-2 shows a shell session for user 'svc-backup'."),
-    (110, "Dana Ortiz", "attacker", "Initial access: svc-backup key used from 198.51.100.23."),
+    (110, "Dana Ortiz", "attacker", "svc-backup key used from 198.51.100.23."),
     (108, "Marcus Webb", "decision", "Do not terminate db-replica-2: stop it, keep the disks."),
     (106, "Priya Nair", "action", "db-replica-2 stopped from the provider console."),
     (104, "Dana Ortiz", "action", "Security group sg-replica now denies all ingress and egress."),
@@ -39,8 +40,8 @@ TIMELINE: list[tuple[int, str, str, str]] = [
     ),
     (99, "Priya Nair", "action", "svc-backup SSH key revoked on all hosts (config push #8812)."),
     (96, "Marcus Webb", "note", "Security lead and SRE on the bridge; legal counsel paged."),
-    (93, "Dana Ortiz", "attacker", "Action: pg_dump of the customers table, 02:14 to 02:31 UTC."),
-    (90, "Dana Ortiz", "attacker", "Exfiltration: 1.8 GB to 203.0.113.57 over HTTPS."),
+    (93, "Dana Ortiz", "note", "Found the pg_dump of the customers table in the audit log."),
+    (90, "Dana Ortiz", "note", "Proxy logs confirm 1.8 GB went to 203.0.113.57 over HTTPS."),
     (87, "Priya Nair", "note", "The attacker's shell history references /etc/backup/creds.env."),
     (84, "Marcus Webb", "decision", "Treat every secret in creds.env as compromised; rotate all."),
     (80, "Sam Okafor", "action", "Rotated the replica DB password and the S3 backup keys."),
@@ -70,6 +71,30 @@ TIMELINE: list[tuple[int, str, str, str]] = [
         "sha256 of the exfil tool: "
         "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     ),
+]
+
+# The attack timeline: (minutes before now, phase, text). Times are when it happened.
+ATTACK: list[tuple[int, str, str]] = [
+    (190, "reconnaissance", "First scan of the replica subnet from 198.51.100.23 (from VPC logs)."),
+    (170, "initial-access", "svc-backup SSH key first used from 198.51.100.23."),
+    (150, "action", "pg_dump of the customers table started."),
+    (140, "exfiltration", "1.8 GB sent to 203.0.113.57 over HTTPS."),
+    (126, "detected", "Outbound traffic alert on db-replica-2."),
+    (104, "contained", "db-replica-2 stopped and fenced off by sg-replica."),
+]
+
+EVIDENCE = [
+    # item, kind, location
+    ("VPC flow logs, 00:00 to 12:00 UTC", "log-export", "s3://ir-evidence/flow/ (object lock)"),
+    ("Snapshot snap-0a1b2c3d of db-replica-2", "snapshot", "provider snapshot, deletion locked"),
+    ("Memory dump of db-replica-2 (16 GB)", "memory-dump", "evidence vault shelf 2, drive 7"),
+]
+
+FOLLOWUPS = [
+    # title, kind, owner, due (days from now)
+    ("Move svc-backup to short-lived certificates", "corrective", "Sam Okafor", 14),
+    ("Alert on pg_dump run outside the backup window", "preventive", "Dana Ortiz", 21),
+    ("Keep replicas out of reach of the internet", "preventive", "", 30),
 ]
 
 ROSTER = [
@@ -112,11 +137,29 @@ def create_demo(
             session.assign_role(role, person)
     for minutes, author, kind, text in TIMELINE:
         session.add_note(text, kind=kind, author=author, at=now - minutes * MINUTE)
+    for minutes, phase, text in ATTACK:
+        session.add_note(
+            text, kind="attacker", phase=phase, author="Dana Ortiz", at=now - minutes * MINUTE
+        )
+    for item, kind, location in EVIDENCE:
+        session.add_evidence(item, kind=kind, location=location, collected_by="Dana Ortiz")
+    for title, kind, owner, days in FOLLOWUPS:
+        due = datetime.fromtimestamp((now + days * 1440 * MINUTE) / 1000, UTC).date()
+        session.add_followup(title, kind=kind, owner=owner, due=due.isoformat())
+    session.mark_indicator("203.0.113.57", "confirmed", "exfiltration endpoint")
+    session.mark_indicator("198.51.100.23", "confirmed", "attacker source")
+    session.mark_indicator("10.0.4.0/24", "dismissed", "our own subnet")
     for step_id in STEPS_DONE:
         session.set_step(step_id, status="done")
     for step_id, who in STEPS_DOING.items():
         session.set_step(step_id, status="doing", assignee=who)
-    session.set_incident(status="contained", summary="Replica credentials abused to export data.")
+    session.set_incident(
+        status="contained",
+        summary="Replica credentials abused to export data.",
+        impact="Names, emails and password hashes of customers copied; no card data.",
+        root_cause="A backup service key with shell access, left on a replica that the "
+        "internet could reach.",
+    )
     session.save_draft(
         channel="email",
         audience="legal",

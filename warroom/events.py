@@ -26,6 +26,12 @@ ENTRY_AMENDED = "entry.amended"
 ENTRY_STRUCK = "entry.struck"
 DRAFT_SAVED = "draft.saved"
 DRAFT_APPROVED = "draft.approved"
+POLICY_SET = "policy.set"
+EVIDENCE_ADDED = "evidence.added"
+EVIDENCE_NOTED = "evidence.noted"
+INDICATOR_SET = "indicator.set"
+FOLLOWUP_ADDED = "followup.added"
+FOLLOWUP_SET = "followup.set"
 
 EVENT_TYPES = frozenset(
     {
@@ -42,6 +48,12 @@ EVENT_TYPES = frozenset(
         ENTRY_STRUCK,
         DRAFT_SAVED,
         DRAFT_APPROVED,
+        POLICY_SET,
+        EVIDENCE_ADDED,
+        EVIDENCE_NOTED,
+        INDICATOR_SET,
+        FOLLOWUP_ADDED,
+        FOLLOWUP_SET,
     }
 )
 
@@ -54,6 +66,21 @@ ENTRY_KINDS = ("note", "action", "decision", "evidence", "attacker", "comms", "s
 USER_ENTRY_KINDS = tuple(k for k in ENTRY_KINDS if k != "system")
 DRAFT_CHANNELS = ("email", "chat", "sms", "statement")
 DRAFT_STATUSES = ("draft", "review", "approved", "sent")
+ATTACK_PHASES = (
+    "reconnaissance",
+    "initial-access",
+    "action",
+    "exfiltration",
+    "detected",
+    "contained",
+    "eradicated",
+)
+"""The phase an `attacker` timeline entry marks (the attack timeline's metrics)."""
+INDICATOR_STATUSES = ("new", "confirmed", "dismissed")
+FOLLOWUP_KINDS = ("corrective", "preventive")
+FOLLOWUP_STATUSES = ("open", "done", "dropped")
+REVIEW_DUE_DAYS = 14
+"""The post-incident review is due this many days after the incident is resolved."""
 
 ROLES: dict[str, str] = {
     "ic": "Incident Commander",
@@ -65,6 +92,17 @@ ROLES: dict[str, str] = {
     "external-liaison": "External / comms liaison",
     "legal": "Legal counsel",
     "executive": "Executive sponsor",
+}
+ROLE_DUTIES: dict[str, str] = {
+    "ic": "Runs the response: sets priorities, assigns the work, approves what is said.",
+    "deputy": "Backs up the IC, tracks open actions, takes over at a handoff.",
+    "scribe": "Keeps the timeline: what happened, what was decided, by whom, when.",
+    "security": "Leads containment, evidence handling and the forensic analysis.",
+    "sme": "Knows one service deeply; investigates and fixes it (name the service).",
+    "internal-liaison": "Keeps staff and leadership informed, once forensics allows it.",
+    "external-liaison": "Drafts customer, partner and public statements for approval.",
+    "legal": "Advises on privilege, notification duties and law enforcement.",
+    "executive": "Makes the business calls and clears resources and spending.",
 }
 EXCLUSIVE_ROLES = frozenset({"ic"})
 """Roles one person holds at a time: assuming one hands it over."""

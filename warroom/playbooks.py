@@ -1,19 +1,65 @@
 """Playbooks: TOML files of checklist steps, shipped in warroom.data.playbooks
-or dropped by the user into `<config dir>/playbooks/`."""
+or dropped by the user into `<config dir>/playbooks/`.
+
+A playbook file is checked strictly: a TOML syntax error, a missing or
+mistyped value, a duplicate step id, an unknown delegate role and an unknown
+key (a typo must not silently drop a field) are all errors, and every error
+names the file and the line (`file:LINE: message`). The file format is
+described for users in docs/PLAYBOOKS.md.
+
+A user file whose id is also a shipped playbook's replaces the shipped one
+(so an organisation can tailor, say, the security checklist that
+`warroom init --kind security` starts with); `location()` says which file won.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
+from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from warroom.device import config_dir
-from warroom.events import ROLES
+from warroom.events import INCIDENT_KINDS, ROLES
+from warroom.sanitize import clean
+
+PLAYBOOK_KEYS = ("id", "title", "kind", "description", "steps")
+"""The keys a playbook file may have at its top level."""
+STEP_KEYS = ("id", "phase", "title", "details", "delegate", "delegate_title")
+"""The keys a `[[steps]]` table may have."""
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+"""Playbook and step ids: lowercase letters, digits, `-`, `_`, `.`; at most 64."""
+SHIPPED_PACKAGE = "warroom.data.playbooks"
 
 
 class PlaybookError(ValueError):
-    pass
+    """A playbook that cannot be used. `str()` is one `file:LINE: message` per
+    problem (most often one); `source`, `line` and `problems` keep the parts."""
+
+    def __init__(
+        self,
+        message: str,
+        source: str = "",
+        line: int | None = None,
+        *,
+        more: tuple[tuple[int | None, str], ...] = (),
+    ) -> None:
+        self.source = source
+        self.line = line
+        self.message = message
+        self.problems: list[tuple[int | None, str]] = [(line, message), *more]
+        super().__init__("\n".join(_where(source, ln) + msg for ln, msg in self.problems))
+
+
+def _where(source: str, line: int | None) -> str:
+    if source and line is not None:
+        return f"{source}:{line}: "
+    return f"{source}: " if source else ""
 
 
 @dataclass(frozen=True)
@@ -25,6 +71,11 @@ class PlaybookStep:
     delegate: str = ""
     delegate_title: str = ""
 
+    @property
+    def delegate_label(self) -> str:
+        """Who the step is handed to, for people: the human title, else the role's name."""
+        return self.delegate_title or ROLES.get(self.delegate, self.delegate)
+
 
 @dataclass(frozen=True)
 class Playbook:
@@ -32,89 +83,500 @@ class Playbook:
     title: str
     kind: str
     steps: list[PlaybookStep]
+    description: str = ""
+    source: str = ""
+    """The file it was read from (a path, or the shipped file's name)."""
+
+    @property
+    def phases(self) -> list[str]:
+        """The steps' phases, each once, in order of first appearance."""
+        return list(dict.fromkeys(step.phase for step in self.steps))
+
+    def step(self, step_id: str) -> PlaybookStep:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
 
 
-def _line_of(text: str, needle: str) -> int:
-    for number, line in enumerate(text.splitlines(), 1):
-        if needle in line:
-            return number
-    return 1
+# Where things are: a small scanner over the (already valid) TOML text.
 
 
-def parse_playbook(text: str, source: str) -> Playbook:
-    """Parse and check a playbook; errors name the file and line."""
+class _Layout:
+    """Line numbers of a valid TOML playbook's top-level keys, of each step's
+    table (the Nth `[[steps]]` header, or the `{` of the Nth inline table in
+    `steps = [...]`) and of each step's keys. Strings and comments are skipped,
+    so text that merely looks like a key or a header is never mistaken for one."""
+
+    _BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._newlines = [i for i, c in enumerate(text) if c == "\n"]
+        self.root: dict[str, int] = {}
+        self.steps: list[int] = []
+        self.step_keys: list[dict[str, int]] = []
+        self._scan()
+
+    def line_at(self, pos: int) -> int:
+        return bisect_left(self._newlines, pos) + 1
+
+    def root_line(self, key: str) -> int:
+        return self.root.get(key, 1)
+
+    def step_line(self, index: int) -> int:
+        return self.steps[index] if index < len(self.steps) else self.root_line("steps")
+
+    def step_key_line(self, index: int, key: str) -> int:
+        if index < len(self.step_keys) and key in self.step_keys[index]:
+            return self.step_keys[index][key]
+        return self.step_line(index)
+
+    # scanning
+
+    def _scan(self) -> None:
+        text, i, context = self.text, 0, "root"
+        while i < len(text):
+            c = text[i]
+            if c in " \t\r\n":
+                i += 1
+            elif c == "#":
+                i = self._skip_comment(i)
+            elif c == "[":
+                start, array = i, text.startswith("[[", i)
+                path, i = self._key(i + (2 if array else 1))
+                i = text.index("]", i) + (2 if array else 1)
+                context = self._header(path, array, self.line_at(start))
+            else:
+                start = i
+                path, i = self._key(i)
+                line = self.line_at(start)
+                if context == "root":
+                    self.root.setdefault(path[0], line)
+                elif context == "step":
+                    self.step_keys[-1].setdefault(path[0], line)
+                inline_steps = context == "root" and path == ["steps"]
+                i = self._value(i + 1, inline_steps)  # past the "="
+
+    def _header(self, path: list[str], array: bool, line: int) -> str:
+        if path[0] != "steps":
+            self.root.setdefault(path[0], line)
+            return "other"
+        self.root.setdefault("steps", line)
+        if len(path) == 1 and array:
+            self.steps.append(line)
+            self.step_keys.append({})
+            return "step"
+        if len(path) > 1 and self.step_keys:  # [steps.x]: a key `x` of the last step
+            self.step_keys[-1].setdefault(path[1], line)
+        return "other"
+
+    def _skip_comment(self, i: int) -> int:
+        end = self.text.find("\n", i)
+        return len(self.text) if end < 0 else end
+
+    def _key(self, i: int) -> tuple[list[str], int]:
+        """A dotted key from `i`; returns its parts and the index of what ends it."""
+        text, parts = self.text, []
+        while True:
+            while text[i] in " \t":
+                i += 1
+            if text[i] in "\"'":
+                end = self._string(i)
+                parts.append(text[i + 1 : end - 1])
+                i = end
+            else:
+                start = i
+                while i < len(text) and text[i] in self._BARE:
+                    i += 1
+                parts.append(text[start:i])
+            while text[i] in " \t":
+                i += 1
+            if text[i] != ".":
+                return parts, i
+            i += 1
+
+    def _string(self, i: int) -> int:
+        """The index just past the string that starts at `i`."""
+        text, quote = self.text, self.text[i]
+        triple = text.startswith(quote * 3, i)
+        j = i + (3 if triple else 1)
+        while j < len(text):
+            c = text[j]
+            if c == "\\" and quote == '"':
+                j += 2
+            elif c == quote:
+                if not triple:
+                    return j + 1
+                run = len(text[j:]) - len(text[j:].lstrip(quote))
+                if run >= 3:
+                    return j + min(run, 5)
+                j += run
+            else:
+                j += 1
+        return len(text)
+
+    def _value(self, i: int, inline_steps: bool) -> int:
+        """Skip a value (arrays and inline tables may span lines); returns the
+        index past its line. In `steps = [...]` it records each inline step."""
+        text, stack, expect_key = self.text, [], False
+        while i < len(text):
+            c = text[i]
+            if c == "\n" and not stack:
+                return i + 1
+            if c in " \t\r\n":
+                i += 1
+            elif c == "#":
+                i = self._skip_comment(i)
+            elif expect_key and c != "}":
+                start = i
+                path, i = self._key(i)
+                if inline_steps and len(stack) == 2:
+                    self.step_keys[-1].setdefault(path[0], self.line_at(start))
+                expect_key = False
+                i += 1  # the "="
+            elif c in "[{":
+                stack.append(c)
+                expect_key = c == "{"
+                if c == "{" and inline_steps and len(stack) == 2:
+                    self.steps.append(self.line_at(i))
+                    self.step_keys.append({})
+                i += 1
+            elif c in "]}":
+                stack.pop()
+                i += 1
+            elif c == ",":
+                expect_key = bool(stack) and stack[-1] == "{"
+                i += 1
+            elif c in "\"'":
+                i = self._string(i)
+            else:
+                i += 1
+        return i
+
+
+# Checking
+
+
+_TOML_WHERE = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$", re.S)
+_TOML_END = re.compile(r"^(?P<msg>.*) \(at end of document\)$", re.S)
+
+
+def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, source: str) -> PlaybookError:
+    """tomllib's "msg (at line N, column M)" as `source:N: TOML syntax error: msg (column M)`."""
+    raw = str(exc).strip()
+    if match := _TOML_WHERE.match(raw):
+        line, msg = int(match["line"]), f"{match['msg']} (column {match['col']})"
+    elif match := _TOML_END.match(raw):
+        line, msg = max(1, len(text.splitlines())), f"{match['msg']} (at the end of the file)"
+    else:
+        line, msg = 1, raw
+    return PlaybookError(f"TOML syntax error: {msg}", source, line)
+
+
+def _type_name(value: object) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), f"a {type(value).__name__}")
+
+
+def _unknown(key: str, known: tuple[str, ...], where: str) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    return f"unknown key `{key}` {where} ({hint}known keys: {', '.join(known)})"
+
+
+def _text_problem(value: object, what: str, *, one_line: bool = True) -> str | None:
+    """Why `value` is not acceptable text for `what`, or None."""
+    if not isinstance(value, str):
+        return f"{what} must be a string, not {_type_name(value)}"
+    if not value.strip():
+        return f"{what} must not be empty"
+    if clean(value, keep_newlines=not one_line) != value:
+        kind = "a line break, tab or control character" if one_line else "a control character"
+        return f"{what} contains {kind}"
+    return None
+
+
+def _id_problem(value: object, what: str) -> str | None:
+    if problem := _text_problem(value, what):
+        return problem
+    if not ID_PATTERN.fullmatch(str(value)):
+        return (
+            f"{what} {value!r} must be lowercase letters, digits, '-', '_' or '.' "
+            "(starting with a letter or digit, at most 64)"
+        )
+    return None
+
+
+def parse_playbook(text: str, source: str, *, expect_id: str | None = None) -> Playbook:
+    """Parse and check a playbook; errors name the file and line.
+
+    `expect_id`: the id the file must declare (a playbook in a directory is
+    found by its file name, so `<id>.toml` must say `id = "<id>"`)."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PlaybookError(f"{source}: {exc}") from None
-    steps_raw = doc.get("steps")
-    if not isinstance(doc.get("id"), str) or not isinstance(steps_raw, list) or not steps_raw:
-        raise PlaybookError(f"{source}:1: a playbook needs `id` and at least one [[steps]] table")
-    steps, seen = [], set()
-    for raw in steps_raw:
-        sid = raw.get("id")
-        where = (
-            f"{source}:{_line_of(text, f'id = {sid!r}'.replace(chr(39), chr(34))) if sid else 1}"
+        raise _syntax_error(exc, text, source) from None
+    layout = _Layout(text)
+    problems: list[tuple[int, str]] = []
+
+    def problem(line: int, message: str) -> None:
+        problems.append((line, message))
+
+    for key in doc:
+        if key not in PLAYBOOK_KEYS:
+            problem(layout.root_line(key), _unknown(key, PLAYBOOK_KEYS, "at the top level"))
+
+    book_id = doc.get("id")
+    if book_id is None:
+        problem(1, 'a playbook needs an `id` at the top level, e.g. id = "my-playbook"')
+    elif msg := _id_problem(book_id, "the playbook `id`"):
+        problem(layout.root_line("id"), msg)
+    elif expect_id is not None and book_id != expect_id:
+        problem(
+            layout.root_line("id"),
+            f"the playbook id {book_id!r} differs from the file name {expect_id}.toml: "
+            f"rename the file to {book_id}.toml, or change the id",
         )
-        if not isinstance(sid, str) or not sid:
-            raise PlaybookError(f"{where}: every step needs an id")
-        if sid in seen:
-            raise PlaybookError(f"{where}: step id {sid!r} is used twice")
-        seen.add(sid)
-        for key in ("phase", "title"):
-            if not isinstance(raw.get(key), str) or not raw[key].strip():
-                raise PlaybookError(f"{where}: step {sid!r} needs a {key}")
-        details = raw.get("details", [])
-        if not isinstance(details, list) or not all(isinstance(d, str) for d in details):
-            raise PlaybookError(f"{where}: step {sid!r}: details must be a list of strings")
-        delegate = raw.get("delegate", "")
-        if delegate and delegate not in ROLES:
-            raise PlaybookError(
-                f"{where}: step {sid!r}: unknown delegate role {delegate!r} "
-                f"(one of {', '.join(ROLES)})"
-            )
-        steps.append(
-            PlaybookStep(
-                sid, raw["phase"], raw["title"], details, delegate, raw.get("delegate_title", "")
-            )
+    for key in ("title", "description"):
+        if key in doc and (msg := _text_problem(doc[key], f"`{key}`", one_line=key == "title")):
+            problem(layout.root_line(key), msg)
+    kind = doc.get("kind", "")
+    if "kind" in doc and kind not in INCIDENT_KINDS:
+        problem(
+            layout.root_line("kind"),
+            f"`kind` must be one of {', '.join(INCIDENT_KINDS)}, not {kind!r}",
         )
-    return Playbook(doc["id"], doc.get("title", doc["id"]), doc.get("kind", ""), steps)
+
+    steps: list[PlaybookStep] = []
+    raw_steps = doc.get("steps")
+    if raw_steps is None:
+        problem(1, "a playbook needs at least one step: add a [[steps]] table")
+    elif isinstance(raw_steps, dict):
+        problem(
+            layout.root_line("steps"),
+            "`steps` must be an array of tables: write [[steps]] (double brackets) above each step",
+        )
+    elif not isinstance(raw_steps, list):
+        problem(
+            layout.root_line("steps"),
+            f"`steps` must be an array of tables, not {_type_name(raw_steps)}",
+        )
+    elif not raw_steps:
+        problem(layout.root_line("steps"), "a playbook needs at least one step")
+    else:
+        seen: dict[str, int] = {}
+        for index, raw in enumerate(raw_steps):
+            step = _check_step(index, raw, layout, seen, problem)
+            if step is not None:
+                steps.append(step)
+
+    if problems:
+        (line, message), *more = sorted(problems, key=lambda item: item[0])
+        raise PlaybookError(message, source, line, more=tuple(more))
+    return Playbook(
+        doc["id"],
+        doc.get("title", doc["id"]),
+        kind,
+        steps,
+        doc.get("description", ""),
+        source,
+    )
 
 
-def _sources() -> dict[str, tuple[str, str]]:
-    """Playbook id -> (text, source name); the user's files shadow the shipped ones."""
-    found: dict[str, tuple[str, str]] = {}
-    for item in resources.files("warroom.data.playbooks").iterdir():
-        if item.name.endswith(".toml"):
-            found[item.name[:-5]] = (item.read_text(encoding="utf-8"), item.name)
-    user_dir = config_dir() / "playbooks"
-    if user_dir.is_dir():
-        for path in sorted(user_dir.glob("*.toml")):
-            found[path.stem] = (path.read_text(encoding="utf-8"), str(path))
-    return found
+def _check_step(
+    index: int,
+    raw: object,
+    layout: _Layout,
+    seen: dict[str, int],
+    problem: Callable[[int, str], None],
+) -> PlaybookStep | None:
+    """The step at `index`, or None after reporting its problems."""
+    number = index + 1
+    if not isinstance(raw, dict):
+        problem(
+            layout.root_line("steps"),
+            f"step {number} must be a table, not {_type_name(raw)}: write [[steps]] tables",
+        )
+        return None
+
+    def line(key: str | None = None) -> int:
+        return layout.step_line(index) if key is None else layout.step_key_line(index, key)
+
+    sid = raw.get("id")
+    name = f"step {sid!r}" if isinstance(sid, str) and sid.strip() else f"step {number}"
+    ok = True
+    for key in raw:
+        if key not in STEP_KEYS:
+            problem(line(key), _unknown(key, STEP_KEYS, f"in {name}"))
+            ok = False
+    if sid is None:
+        problem(line(), f"{name} needs an `id`")
+        ok = False
+    elif msg := _id_problem(sid, f"{name}: `id`"):
+        problem(line("id"), msg)
+        ok = False
+    elif sid in seen:
+        problem(line("id"), f"step id {sid!r} is used twice (first at line {seen[sid]})")
+        ok = False
+    else:
+        seen[sid] = line("id")
+    for key in ("phase", "title"):
+        if key not in raw:
+            problem(line(), f"{name} needs a `{key}`")
+            ok = False
+        elif msg := _text_problem(raw[key], f"{name}: `{key}`"):
+            problem(line(key), msg)
+            ok = False
+    details = raw.get("details", [])
+    if not isinstance(details, list):
+        problem(
+            line("details"),
+            f"{name}: `details` must be an array of strings, not {_type_name(details)}",
+        )
+        ok = False
+    else:
+        for n, item in enumerate(details, 1):
+            if msg := _text_problem(item, f"{name}: `details` item {n}", one_line=False):
+                problem(line("details"), msg)
+                ok = False
+    delegate = raw.get("delegate", "")
+    if "delegate" in raw:
+        if not isinstance(delegate, str):
+            problem(
+                line("delegate"),
+                f"{name}: `delegate` must be a string, not {_type_name(delegate)}",
+            )
+            ok = False
+        elif delegate not in ROLES:
+            close = difflib.get_close_matches(delegate, list(ROLES), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problem(
+                line("delegate"),
+                f"{name}: unknown delegate role {delegate!r} ({hint}roles: {', '.join(ROLES)})",
+            )
+            ok = False
+    if "delegate_title" in raw and (
+        msg := _text_problem(raw["delegate_title"], f"{name}: `delegate_title`")
+    ):
+        problem(line("delegate_title"), msg)
+        ok = False
+    if not ok:
+        return None
+    return PlaybookStep(
+        sid,
+        raw["phase"],
+        raw["title"],
+        list(details),
+        delegate,
+        raw.get("delegate_title", ""),
+    )
+
+
+# Finding playbooks
+
+
+def user_dir() -> Path:
+    """Where the user's own playbooks go: `<config dir>/playbooks/*.toml`."""
+    return config_dir() / "playbooks"
+
+
+def _is_playbook_file(name: str) -> bool:
+    return name.endswith(".toml") and not name.startswith(".")
+
+
+def _shipped_files() -> dict[str, Traversable]:
+    return {
+        item.name[:-5]: item
+        for item in resources.files(SHIPPED_PACKAGE).iterdir()
+        if _is_playbook_file(item.name)
+    }
+
+
+def _user_files() -> dict[str, Path]:
+    directory = user_dir()
+    try:
+        paths = sorted(directory.iterdir()) if directory.is_dir() else []
+    except OSError:
+        return {}
+    return {p.stem: p for p in paths if _is_playbook_file(p.name) and not p.is_dir()}
+
+
+def _files() -> dict[str, Traversable | Path]:
+    """Playbook id -> its file; the user's files shadow the shipped ones."""
+    return {**_shipped_files(), **_user_files()}
+
+
+def shipped() -> list[str]:
+    """The ids of the playbooks that come with warroom."""
+    return sorted(_shipped_files())
 
 
 def available() -> list[str]:
-    return sorted(_sources())
+    """Every playbook id that `load()` knows: shipped and the user's, sorted."""
+    return sorted(_files())
+
+
+def location(playbook_id: str) -> str:
+    """The file `load(playbook_id)` reads (a user file wins over a shipped one)."""
+    files = _files()
+    if playbook_id not in files:
+        raise _not_found(playbook_id, files)
+    return str(files[playbook_id])
+
+
+def _not_found(playbook_id: str, files: dict) -> PlaybookError:
+    return PlaybookError(
+        f"no playbook {playbook_id!r} (available: {', '.join(sorted(files)) or 'none'}; "
+        f"your own go in {user_dir()}/<id>.toml)"
+    )
+
+
+def _read(item: Traversable | Path) -> str:
+    source = str(item)
+    try:
+        data = item.read_bytes()
+    except OSError as exc:
+        raise PlaybookError(exc.strerror or str(exc), source) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PlaybookError("not UTF-8 text", source, line) from None
 
 
 def load(playbook_id: str) -> Playbook:
-    sources = _sources()
-    if playbook_id not in sources:
-        raise PlaybookError(
-            f"no playbook {playbook_id!r} (available: {', '.join(sorted(sources)) or 'none'})"
-        )
-    return parse_playbook(*sources[playbook_id])
+    """The playbook with this id: the user's file if there is one, else the shipped one."""
+    files = _files()
+    if playbook_id not in files:
+        raise _not_found(playbook_id, files)
+    item = files[playbook_id]
+    return parse_playbook(_read(item), str(item), expect_id=playbook_id)
+
+
+def load_all() -> tuple[list[Playbook], list[PlaybookError]]:
+    """Every available playbook that loads, and the errors of those that do not."""
+    books, errors = [], []
+    for playbook_id in available():
+        try:
+            books.append(load(playbook_id))
+        except PlaybookError as exc:
+            errors.append(exc)
+    return books, errors
 
 
 def default_for(kind: str) -> Playbook | None:
-    """The playbook a new incident of this kind starts with, if one is installed."""
-    return load(kind) if kind in _sources() else None
+    """The playbook a new incident of this kind starts with (the one whose id
+    is the kind), if one is installed."""
+    return load(kind) if kind in _files() else None
 
 
 def load_file(path: Path) -> Playbook:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlaybookError(f"{path}: {exc.strerror}") from None
-    return parse_playbook(text, str(path))
+    """A playbook from any file (its id need not match the file name)."""
+    return parse_playbook(_read(Path(path)), str(path))

@@ -13,15 +13,18 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from warroom import codename as codenames
-from warroom import crypto, playbooks
+from warroom import comms, crypto, evidence, iocs, metrics, playbooks
 from warroom import events as ev
 from warroom.clock import Hlc, HybridClock, wall_ms
 from warroom.device import Device, load_device
 from warroom.events import Event
+from warroom.rules.model import ERROR, Finding, KeyLookup
+from warroom.rules.policy import Policy, PolicyError, default_policy, parse_policy
 from warroom.state import Entry, Fold, IncidentState
 from warroom.store import Row, Store, StoreError
 
@@ -83,8 +86,34 @@ class Header:
         return header
 
 
+NO_PLAYBOOK = "none"
+"""`playbook=` value for an incident with an empty checklist."""
+
+
 def _new_id(nbytes: int = 6) -> str:
     return secrets.token_hex(nbytes)
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def _followup_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - {"title", "kind", "owner", "due", "status"}
+    if unknown:
+        raise SessionError(f"unknown follow-up field(s): {', '.join(sorted(unknown))}")
+    if "kind" in fields and fields["kind"] not in ev.FOLLOWUP_KINDS:
+        raise SessionError(f"kind must be one of {', '.join(ev.FOLLOWUP_KINDS)}")
+    if "status" in fields and fields["status"] not in ev.FOLLOWUP_STATUSES:
+        raise SessionError(f"status must be one of {', '.join(ev.FOLLOWUP_STATUSES)}")
+    if "title" in fields and not str(fields["title"]).strip():
+        raise SessionError("a follow-up needs a title")
+    if fields.get("due"):
+        try:
+            date.fromisoformat(fields["due"])
+        except (TypeError, ValueError):
+            raise SessionError("due must be a date: YYYY-MM-DD") from None
+    return fields
 
 
 class Session:
@@ -106,6 +135,8 @@ class Session:
         """Bumped whenever the state is rebuilt from scratch (objects in it are new)."""
         self._heads: dict[bytes, tuple[int, bytes]] = {}  # device -> (seq, row hash)
         self.problems: list[Problem] = []
+        self._policy: tuple[str, Policy] | None = None
+        self._iocs = iocs.Register()
         self._data_version = store.data_version()
         self._load(store.rows(), full=True)
 
@@ -137,7 +168,16 @@ class Session:
         if not passphrase:
             raise SessionError("the passphrase must not be empty")
         codename = codename or codenames.generate()
-        steps = playbooks.load(playbook) if playbook else playbooks.default_for(kind)
+        try:
+            steps = (
+                None
+                if playbook == NO_PLAYBOOK
+                else playbooks.load(playbook)
+                if playbook
+                else playbooks.default_for(kind)
+            )
+        except playbooks.PlaybookError as exc:
+            raise SessionError(str(exc)) from None
         params = crypto.KDF_PROFILES[kdf]
         incident_id, salt, data_key = (
             crypto.random_bytes(16),
@@ -395,7 +435,11 @@ class Session:
         ]
 
     def add_playbook(self, playbook_id: str) -> int:
-        book = playbooks.load(playbook_id)
+        """Add a playbook's steps to a running incident; steps it has already are kept."""
+        try:
+            book = playbooks.load(playbook_id)
+        except playbooks.PlaybookError as exc:
+            raise SessionError(str(exc)) from None
         fresh = [s for s in book.steps if s.id not in self.state.steps]
         book = playbooks.Playbook(book.id, book.title, book.kind, fresh)
         if fresh:
@@ -412,12 +456,20 @@ class Session:
         at: int | None = None,
         author: str | None = None,
         tags: Iterable[str] = (),
+        phase: str = "",
     ) -> str:
-        """Append a timeline entry; returns its id. `at` (ms) backdates it."""
+        """Append a timeline entry; returns its id. `at` (ms) backdates it.
+
+        An `attacker` entry may mark a phase of the attack (events.ATTACK_PHASES).
+        """
         if not text.strip():
             raise SessionError("a note needs some text")
         if kind not in ev.USER_ENTRY_KINDS:
             raise SessionError(f"kind must be one of {', '.join(ev.USER_ENTRY_KINDS)}")
+        if phase and (kind != "attacker" or phase not in ev.ATTACK_PHASES):
+            raise SessionError(
+                f"a phase belongs on an attacker entry: one of {', '.join(ev.ATTACK_PHASES)}"
+            )
         entry_id = _new_id()
         data: dict[str, Any] = {
             "id": entry_id,
@@ -429,6 +481,8 @@ class Session:
             data["at"] = at
         if tags := list(tags):
             data["tags"] = tags
+        if phase:
+            data["phase"] = phase
         self._one(ev.ENTRY_ADDED, data)
         return entry_id
 
@@ -568,10 +622,161 @@ class Session:
         self._one(ev.DRAFT_SAVED, {"id": draft_id, "fields": fields, "by": self.device.name})
         return draft_id
 
-    def approve_draft(self, draft_id: str) -> None:
-        if draft_id not in self.state.drafts:
+    def draft_findings(self, draft_id: str, keys: KeyLookup | None = None) -> list[Finding]:
+        """The comms rules' findings on a draft, under the incident's policy."""
+        draft = self.state.drafts.get(draft_id)
+        if draft is None:
             raise SessionError(f"no draft {draft_id!r}")
+        return comms.review(self.state, self.policy, draft, keys)
+
+    def approve_draft(self, draft_id: str, keys: KeyLookup | None = None) -> None:
+        """Approve a draft: refused while a rule finds an error in it."""
+        errors = [f for f in self.draft_findings(draft_id, keys) if f.severity == ERROR]
+        if errors:
+            raise SessionError(
+                f"draft {draft_id} cannot be approved: "
+                + "; ".join(f"{f.rule}: {f.message}" for f in errors)
+            )
         self._one(ev.DRAFT_APPROVED, {"id": draft_id, "by": self.device.name})
+
+    # comms policy
+
+    @property
+    def policy(self) -> Policy:
+        """The incident's comms policy, or the shipped default."""
+        text = self.state.policy_text
+        if self._policy is None or self._policy[0] != text:
+            try:
+                parsed = parse_policy(text, "incident policy") if text else default_policy()
+            except PolicyError:
+                parsed = default_policy()  # set_policy checks; this is a hostile writer
+            self._policy = (text, parsed)
+        return self._policy[1]
+
+    def set_policy(self, text: str, source: str = "policy") -> None:
+        """Store a policy (TOML) in the incident, encrypted; "" restores the default."""
+        if text:
+            try:
+                parse_policy(text, source)
+            except PolicyError as exc:
+                raise SessionError(str(exc)) from None
+        self._one(ev.POLICY_SET, {"text": text, "by": self.device.name})
+
+    # evidence
+
+    def add_evidence(
+        self,
+        item: str,
+        *,
+        kind: str,
+        sha256: str = "",
+        size: int | None = None,
+        source: str = "",
+        location: str = "",
+        read_only: bool = True,
+        collected_by: str = "",
+        collected_at: int | None = None,
+        retain_days: int = evidence.DEFAULT_RETENTION_DAYS,
+    ) -> str:
+        """Register an item of evidence; returns its id (E1, E2, ...)."""
+        if not item.strip():
+            raise SessionError("evidence needs a description")
+        if kind not in evidence.EVIDENCE_KINDS:
+            raise SessionError(f"kind must be one of {', '.join(evidence.EVIDENCE_KINDS)}")
+        if sha256 and not _is_sha256(sha256):
+            raise SessionError("sha256 must be 64 hexadecimal digits")
+        if retain_days < 1:
+            raise SessionError("evidence is kept at least one day")
+        collected_at = collected_at or self.clock.wall()
+        evidence_id = f"E{len(self.state.evidence) + 1}-{_new_id(2)}"
+        self._one(
+            ev.EVIDENCE_ADDED,
+            {
+                "id": evidence_id,
+                "item": item.strip(),
+                "kind": kind,
+                "sha256": sha256.lower(),
+                "size": size,
+                "source": source,
+                "location": location,
+                "read_only": read_only,
+                "collected_by": collected_by or self.device.name,
+                "collected_at": collected_at,
+                "retain_until": evidence.retain_until(collected_at, retain_days),
+                "by": self.device.name,
+            },
+        )
+        return evidence_id
+
+    def note_custody(self, evidence_id: str, text: str, *, location: str = "") -> None:
+        """A chain-of-custody note (who took it where, who looked at it)."""
+        if evidence_id not in self.state.evidence:
+            raise SessionError(f"no evidence {evidence_id!r}")
+        if not text.strip():
+            raise SessionError("a custody note needs some text")
+        data = {"id": evidence_id, "text": text.strip(), "by": self.device.name}
+        if location:
+            data["location"] = location
+        self._one(ev.EVIDENCE_NOTED, data)
+
+    # indicators
+
+    def indicators(self) -> list[iocs.IndicatorRow]:
+        """Indicators found in the timeline, with people's verdicts."""
+        return self._iocs.rows(self.state)
+
+    def mark_indicator(self, value: str, status: str, note: str = "") -> iocs.IndicatorRow:
+        """Confirm or dismiss an indicator (or add one the timeline does not name)."""
+        if status not in ev.INDICATOR_STATUSES:
+            raise SessionError(f"status must be one of {', '.join(ev.INDICATOR_STATUSES)}")
+        row = self._iocs.find(self.state, value)
+        if row is None:
+            raise SessionError(f"{value!r} is not an IP address, domain, URL, hash or account")
+        self._one(
+            ev.INDICATOR_SET,
+            {
+                "value": row.value,
+                "type": row.type,
+                "status": status,
+                "note": note,
+                "by": self.device.name,
+            },
+        )
+        return self._iocs.find(self.state, row.value) or row
+
+    def attack_metrics(self) -> metrics.AttackMetrics:
+        """Time to detect, dwell time, time to contain and to resolve, from the
+        phases marked on `attacker` entries (struck entries do not count)."""
+        points = [
+            (e.phase, e.at)
+            for e in self.state.entries.values()
+            if e.kind == "attacker" and e.phase and e.struck is None
+        ]
+        return metrics.compute(points, resolved_at=self.state.incident.resolved_at)
+
+    # follow-ups
+
+    def add_followup(
+        self, title: str, *, kind: str = "corrective", owner: str = "", due: str = ""
+    ) -> str:
+        """A corrective or preventive action for after the incident."""
+        if not title.strip():
+            raise SessionError("a follow-up needs a title")
+        fields = _followup_fields({"kind": kind, "owner": owner, "due": due})
+        followup_id = "f" + _new_id(3)
+        self._one(
+            ev.FOLLOWUP_ADDED,
+            {"id": followup_id, "title": title.strip(), **fields, "by": self.device.name},
+        )
+        return followup_id
+
+    def set_followup(self, followup_id: str, **fields: Any) -> None:
+        if followup_id not in self.state.followups:
+            raise SessionError(f"no follow-up {followup_id!r}")
+        self._one(
+            ev.FOLLOWUP_SET,
+            {"id": followup_id, "fields": _followup_fields(fields), "by": self.device.name},
+        )
 
     # -- facts -----------------------------------------------------------
 

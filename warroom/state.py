@@ -27,6 +27,7 @@ class Incident:
     declared_at: int | None = None
     declared_by: str = ""
     resolved_at: int | None = None
+    review_due: int | None = None
     summary: str = ""
     impact: str = ""
     root_cause: str = ""
@@ -93,6 +94,8 @@ class Entry:
     struck_by: str = ""
     tick: int = 0
     """The HLC counter of the recording: orders entries recorded in the same millisecond."""
+    phase: str = ""
+    """For `attacker` entries: the attack phase it marks (events.ATTACK_PHASES)."""
 
 
 TIMELINE_ORDER = attrgetter("at", "recorded_at", "tick", "id")
@@ -124,6 +127,53 @@ class Draft:
     updated_by: str = ""
 
 
+@dataclass(slots=True)
+class CustodyNote:
+    text: str
+    by: str
+    at: int
+
+
+@dataclass(slots=True)
+class Evidence:
+    id: str
+    item: str
+    kind: str
+    sha256: str = ""
+    size: int | None = None
+    source: str = ""
+    location: str = ""
+    read_only: bool = True
+    collected_by: str = ""
+    collected_at: int = 0
+    retain_until: int = 0
+    custody: list[CustodyNote] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class IndicatorMark:
+    """A person's verdict on an indicator of compromise."""
+
+    value: str
+    type: str
+    status: str
+    by: str
+    at: int
+    note: str = ""
+
+
+@dataclass(slots=True)
+class FollowUp:
+    id: str
+    title: str
+    kind: str = "corrective"
+    owner: str = ""
+    due: str = ""
+    status: str = "open"
+    added_by: str = ""
+    added_at: int = 0
+
+
 @dataclass
 class IncidentState:
     incident: Incident = field(default_factory=Incident)
@@ -132,6 +182,11 @@ class IncidentState:
     roles: list[RoleHolding] = field(default_factory=list)
     entries: dict[str, Entry] = field(default_factory=dict)
     drafts: dict[str, Draft] = field(default_factory=dict)
+    policy_text: str = ""
+    """The incident's comms policy (TOML); empty means the shipped default."""
+    evidence: dict[str, Evidence] = field(default_factory=dict)
+    indicators: dict[str, IndicatorMark] = field(default_factory=dict)
+    followups: dict[str, FollowUp] = field(default_factory=dict)
 
     def checklist(self) -> list[Step]:
         return sorted(self.steps.values(), key=lambda s: (s.order, s.id))
@@ -159,6 +214,9 @@ class IncidentState:
             "roles": [asdict(h) for h in self.roles],
             "timeline": [entry_dict(e) for e in self.timeline()],
             "drafts": [draft_dict(d) for d in self.drafts.values()],
+            "evidence": [asdict(e) for e in self.evidence.values()],
+            "indicators": [asdict(m) for m in self.indicators.values()],
+            "followups": [asdict(f) for f in self.followups.values()],
         }
 
 
@@ -272,6 +330,9 @@ class Fold:
                 inc.status = value
                 if value in ("resolved", "closed") and inc.resolved_at is None:
                     inc.resolved_at = event.hlc[0]
+                    inc.review_due = inc.resolved_at + ev.REVIEW_DUE_DAYS * 86_400_000
+                elif value not in ("resolved", "closed"):
+                    inc.resolved_at = inc.review_due = None  # reopened
             elif name in ev.INCIDENT_FIELDS and isinstance(value, str):
                 setattr(inc, name, value)
             else:
@@ -378,6 +439,8 @@ class Fold:
             event.seq,
             tick=event.hlc[1],
         )
+        if entry.kind == "attacker" and d.get("phase") in ev.ATTACK_PHASES:
+            entry.phase = d["phase"]
         self.new_entries.append(entry)
         if self._orphans:
             for orphan in self._orphans.pop(entry_id, []):
@@ -399,6 +462,10 @@ class Fold:
         entry.text = _str(d, "text", entry.text)
         if "tags" in d:
             entry.tags = _strs(d["tags"])
+        if entry.kind == "attacker" and (
+            d.get("phase") in ev.ATTACK_PHASES or d.get("phase") == ""
+        ):
+            entry.phase = d["phase"]
 
     def _draft_saved(self, event: Event, d: dict[str, Any]) -> None:
         draft_id = _str(d, "id")
@@ -435,6 +502,75 @@ class Fold:
         draft.status = "approved"
         self._system_entry(event, f"Draft {draft.id} approved by {_str(d, 'by')}")
 
+    def _policy_set(self, event: Event, d: dict[str, Any]) -> None:
+        text = d["text"]
+        if isinstance(text, str):
+            self.state.policy_text = text
+            self._system_entry(event, "Comms policy replaced" if text else "Comms policy reset")
+
+    def _evidence_added(self, event: Event, d: dict[str, Any]) -> None:
+        evidence_id, item = _str(d, "id"), _str(d, "item")
+        if not evidence_id or not item or evidence_id in self.state.evidence:
+            return
+        size = d.get("size")
+        self.state.evidence[evidence_id] = Evidence(
+            evidence_id,
+            item,
+            _str(d, "kind", "other"),
+            sha256=_str(d, "sha256"),
+            size=size if isinstance(size, int) else None,
+            source=_str(d, "source"),
+            location=_str(d, "location"),
+            read_only=d.get("read_only") is not False,
+            collected_by=_str(d, "collected_by") or _str(d, "by"),
+            collected_at=int(d.get("collected_at") or event.hlc[0]),
+            retain_until=int(d.get("retain_until") or 0),
+        )
+        self._system_entry(event, f"Evidence {evidence_id} registered: {item}")
+
+    def _evidence_noted(self, event: Event, d: dict[str, Any]) -> None:
+        item = self.state.evidence[d["id"]]
+        if isinstance(d.get("location"), str) and d["location"]:
+            item.location = d["location"]
+        text = _str(d, "text")
+        item.custody.append(CustodyNote(text, _str(d, "by"), event.hlc[0]))
+        self._system_entry(event, f"Evidence {item.id} custody: {text}")
+
+    def _indicator_set(self, event: Event, d: dict[str, Any]) -> None:
+        value, status = _str(d, "value"), d.get("status")
+        if not value or status not in ev.INDICATOR_STATUSES:
+            return
+        self.state.indicators[value] = IndicatorMark(
+            value, _str(d, "type"), status, _str(d, "by"), event.hlc[0], _str(d, "note")
+        )
+        if status != "new":
+            self._system_entry(event, f"Indicator {value} {status}")
+
+    def _followup_added(self, event: Event, d: dict[str, Any]) -> None:
+        followup_id, title = _str(d, "id"), _str(d, "title")
+        if not followup_id or not title or followup_id in self.state.followups:
+            return
+        item = FollowUp(followup_id, title, added_by=_str(d, "by"), added_at=event.hlc[0])
+        self._set_followup_fields(item, d)
+        self.state.followups[followup_id] = item
+
+    def _followup_set(self, event: Event, d: dict[str, Any]) -> None:
+        item = self.state.followups[d["id"]]
+        before = item.status
+        self._set_followup_fields(item, d["fields"])
+        if item.status != before:
+            self._system_entry(event, f"Follow-up {item.title!r}: {item.status}")
+
+    @staticmethod
+    def _set_followup_fields(item: FollowUp, d: dict[str, Any]) -> None:
+        for name in ("title", "owner", "due"):
+            if isinstance(d.get(name), str) and (name != "title" or d[name]):
+                setattr(item, name, d[name])
+        if d.get("kind") in ev.FOLLOWUP_KINDS:
+            item.kind = d["kind"]
+        if d.get("status") in ev.FOLLOWUP_STATUSES:
+            item.status = d["status"]
+
 
 _HANDLERS = {
     ev.INCIDENT_DECLARED: Fold._declared,
@@ -450,6 +586,12 @@ _HANDLERS = {
     ev.ENTRY_STRUCK: Fold._entry_changed,
     ev.DRAFT_SAVED: Fold._draft_saved,
     ev.DRAFT_APPROVED: Fold._draft_approved,
+    ev.POLICY_SET: Fold._policy_set,
+    ev.EVIDENCE_ADDED: Fold._evidence_added,
+    ev.EVIDENCE_NOTED: Fold._evidence_noted,
+    ev.INDICATOR_SET: Fold._indicator_set,
+    ev.FOLLOWUP_ADDED: Fold._followup_added,
+    ev.FOLLOWUP_SET: Fold._followup_set,
 }
 
 

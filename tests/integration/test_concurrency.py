@@ -54,7 +54,18 @@ def outage(cli, tmp_path: Path) -> Path:
     """An incident with no checklist: its only timeline entry is the declaration."""
     path = tmp_path / "incident" / "inc.db"
     path.parent.mkdir()
-    proc = cli("init", path, "--kdf", "interactive", "--kind", "outage", "--codename", "amber")
+    proc = cli(
+        "init",
+        path,
+        "--kdf",
+        "interactive",
+        "--kind",
+        "outage",
+        "--codename",
+        "amber",
+        "--playbook",
+        "none",
+    )
     assert proc.returncode == 0, proc.stderr
     return path
 

@@ -49,7 +49,18 @@ def pristine(tmp_path_factory: pytest.TempPathFactory, cli_factory, settle) -> P
     dir_b.mkdir(mode=0o700)
     path = base / "incident" / "inc.db"
     path.parent.mkdir()
-    proc = cli("init", path, "--kdf", "interactive", "--kind", "outage", "--codename", "amber")
+    proc = cli(
+        "init",
+        path,
+        "--kdf",
+        "interactive",
+        "--kind",
+        "outage",
+        "--codename",
+        "amber",
+        "--playbook",
+        "none",
+    )
     assert proc.returncode == 0, proc.stderr
     entries: dict[tuple[str, int], str] = {}
     texts: dict[str, str] = {}

@@ -1,0 +1,1 @@
+"""The CLI's command families; `warroom.cli` assembles them."""

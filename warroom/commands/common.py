@@ -1,0 +1,107 @@
+"""What every command shares: errors and exit codes, the passphrase, the device,
+unlocking an incident for one command, and printing."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from warroom.device import DeviceError, config_dir, load_device, load_name, save_name
+from warroom.session import Session, SessionError
+
+PASSPHRASE_ENV = "WARROOM_PASSPHRASE_FILE"
+
+
+class Failure(click.ClickException):
+    """An error for the user: message on stderr, exit 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"warroom: {self.format_message()}", err=True)
+
+
+class CheckFailed(Failure):
+    exit_code = 1
+
+
+# -- shared options ------------------------------------------------------------
+
+
+def passphrase_option(f: Callable) -> Callable:
+    return click.option(
+        "--passphrase-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar=PASSPHRASE_ENV,
+        help=f"Read the passphrase from the first line of this file (or ${PASSPHRASE_ENV}). "
+        "Without it you are asked, with no echo.",
+    )(f)
+
+
+path_argument = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+
+
+def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> str:
+    if passphrase_file is not None:
+        try:
+            with passphrase_file.open(encoding="utf-8") as fh:
+                line = fh.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise Failure(
+                f"cannot read passphrase file {passphrase_file}: {exc.strerror}"
+            ) from None
+        if not line:
+            raise Failure(f"passphrase file {passphrase_file} has an empty first line")
+        return line
+    if not sys.stdin.isatty():
+        raise Failure(f"no passphrase: use --passphrase-file or ${PASSPHRASE_ENV}")
+    return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm, err=True)
+
+
+def device():
+    """This user's device; on first use at a terminal, ask for the display name."""
+    try:
+        directory = config_dir()
+        if load_name(directory) is None and sys.stdin.isatty():
+            name = click.prompt(
+                "Your name as it will appear on timelines",
+                default=os.environ.get("USER", ""),
+                err=True,
+            ).strip()
+            if name:
+                save_name(directory, name)
+        return load_device(directory)
+    except (DeviceError, OSError) as exc:
+        raise Failure(str(exc)) from None
+
+
+@contextmanager
+def unlocked(path: Path, passphrase_file: Path | None) -> Iterator[Session]:
+    """Open an incident for one command; report integrity problems on stderr."""
+    if not path.exists():
+        raise Failure(f"{path}: no such file")
+    passphrase = read_passphrase(passphrase_file)
+    try:
+        session = Session.unlock(path, passphrase, device=device())
+    except SessionError as exc:
+        raise Failure(str(exc)) from None
+    try:
+        for problem in session.problems:
+            click.echo(f"warroom: warning: {problem} (run `warroom verify`)", err=True)
+        yield session
+    except SessionError as exc:
+        raise Failure(str(exc)) from None
+    finally:
+        session.close()
+
+
+def dump_json(data: Any) -> None:
+    # ensure_ascii: C1 controls and bidi marks come out as \u escapes, never raw.
+    click.echo(json.dumps(data, indent=2, ensure_ascii=True))

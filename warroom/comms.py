@@ -1,0 +1,111 @@
+"""The comms rules applied to an incident's drafts.
+
+The rules (`warroom.rules`) are pure and know nothing of incidents; this
+module gives them what the incident knows: the roster (addresses and pinned
+key fingerprints), the checklist (has forensics ruled out an inside job? is a
+public statement ready?) and whether the draft is approved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from warroom.rules.addresses import is_internal, parse_addresses
+from warroom.rules.lint import lint
+from warroom.rules.model import Context, DraftDoc, Finding, KeyLookup, KeyStatus
+from warroom.rules.policy import Policy
+from warroom.state import Draft, IncidentState
+
+DONE = ("done", "skipped")
+FORENSICS_STEP = "forensics"
+DISCLOSURE_STEP = "external-comms"
+READINESS_STEPS = {
+    "timeline": "attack-timeline",
+    "compromised-data": "compromised-data",
+    "mitigations": "further-mitigations",
+}
+
+
+def draft_doc(draft: Draft) -> DraftDoc:
+    return DraftDoc(
+        channel=draft.channel,
+        sender=draft.sender,
+        to=tuple(draft.to),
+        cc=tuple(draft.cc),
+        bcc=tuple(draft.bcc),
+        subject=draft.subject,
+        topic=draft.topic,
+        title=draft.title,
+        body=draft.body,
+        audience=draft.audience,
+    )
+
+
+def _step_done(state: IncidentState, step_id: str) -> bool | None:
+    step = state.steps.get(step_id)
+    return None if step is None else step.status in DONE
+
+
+def context_for(state: IncidentState, draft: Draft, keys: KeyLookup | None) -> Context:
+    """What the incident tells the rules about this draft."""
+    approved = draft.status == "approved" and bool(draft.approvals)
+    disclosure = _step_done(state, DISCLOSURE_STEP)
+    readiness = {
+        item: done
+        for item, step_id in READINESS_STEPS.items()
+        if (done := _step_done(state, step_id)) is not None
+    }
+    readiness["approval"] = approved
+    return Context(
+        keys=keys,
+        roster_emails=frozenset(p.email.lower() for p in state.people.values() if p.email),
+        disclosure_approved=approved or bool(disclosure),
+        forensics_done=_step_done(state, FORENSICS_STEP),
+        readiness=readiness,
+    )
+
+
+def review(
+    state: IncidentState, policy: Policy, draft: Draft, keys: KeyLookup | None
+) -> list[Finding]:
+    return lint(draft_doc(draft), policy, context_for(state, draft, keys))
+
+
+def pinned_fingerprints(state: IncidentState) -> dict[str, str]:
+    """address -> the key fingerprint pinned on the roster for it."""
+    return {p.email.lower(): p.gpg for p in state.people.values() if p.email and p.gpg}
+
+
+def key_lookup(
+    resolve: Callable[[str, str], KeyStatus], state: IncidentState
+) -> Callable[[str], KeyStatus]:
+    """A KeyLookup over `resolve(address, pinned)` (Keyring.resolve) that uses the
+    roster's pins and asks gpg once per address."""
+    pins = pinned_fingerprints(state)
+    cache: dict[str, KeyStatus] = {}
+
+    def lookup(address: str) -> KeyStatus:
+        address = address.lower()
+        if address not in cache:
+            cache[address] = resolve(address, pins.get(address, ""))
+        return cache[address]
+
+    return lookup
+
+
+def email_addresses(doc: DraftDoc) -> list[str]:
+    """Every parsable recipient address, lower-cased, in order, once."""
+    out: list[str] = []
+    for _raw, addr in parse_addresses(doc.recipients):
+        if addr and addr.lower() not in out:
+            out.append(addr.lower())
+    return out
+
+
+def sender_address(doc: DraftDoc) -> str:
+    parsed = parse_addresses([doc.sender]) if doc.sender else []
+    return (parsed[0][1] or "").lower() if parsed else ""
+
+
+def has_external(doc: DraftDoc, policy: Policy) -> bool:
+    return any(not is_internal(a, policy) for a in email_addresses(doc))

@@ -1,0 +1,1 @@
+"""Exports: PGP/MIME emails, drafts, manifests, timelines and reports."""

@@ -1,0 +1,222 @@
+"""Export approved, lint-clean drafts: PGP/MIME .eml files, text files, a signed manifest.
+
+Everything is built in memory first; nothing is written while any approved
+draft has an error, and an email with a recipient outside the company is only
+ever written encrypted (to every recipient and the sender). Files land in a
+private staging folder renamed into place, so a failure leaves no half export.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+from warroom import comms
+from warroom.export import eml
+from warroom.export.manifest import (
+    DEVICE_SIG,
+    FORMAT,
+    GPG_SIG,
+    MANIFEST,
+    device_signature,
+    manifest_bytes,
+    sha256_hex,
+)
+from warroom.gpg import GpgError, Keyring
+from warroom.rules.model import ERROR, DraftDoc, Finding
+from warroom.session import Session
+from warroom.state import Draft
+from warroom.timefmt import iso
+
+
+class ExportError(Exception):
+    """Export refused; the message says which drafts and why. Nothing was written."""
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    files: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Built:
+    name: str
+    data: bytes
+    record: dict[str, Any]
+
+
+def export_drafts(
+    session: Session,
+    out: Path,
+    keyring: Keyring,
+    *,
+    sign_key: str = "",
+    now_ms: int | None = None,
+) -> ExportResult:
+    """Export every approved draft to `out` (which must not exist, or be empty)."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ExportError(f"{out} exists and is not an empty folder")
+    state = session.state
+    sign_key = sign_key.replace(" ", "").upper()
+    now_ms = now_ms or session.clock.wall()
+    result = ExportResult(out)
+    approved: list[Draft] = []
+    for draft in sorted(state.drafts.values(), key=lambda d: d.id):
+        if draft.status == "approved" and draft.approvals:
+            approved.append(draft)
+        else:
+            result.skipped.append((draft.id, f"not approved ({draft.status})"))
+    if not approved:
+        raise ExportError("no approved drafts to export")
+    if sign_key:
+        _check_sign_key(keyring, sign_key)
+    keys = comms.key_lookup(keyring.resolve, state)
+    reviewed = {d.id: comms.review(state, session.policy, d, keys) for d in approved}
+    refusals = [
+        f"draft {d.id}: {f.rule}: {f.message}"
+        for d in approved
+        for f in reviewed[d.id]
+        if f.severity == ERROR
+    ]
+    if refusals:
+        raise ExportError("export refused while errors stand:\n  " + "\n  ".join(refusals))
+    built = [_build(session, d, reviewed[d.id], keys, keyring, sign_key, now_ms) for d in approved]
+    manifest = {
+        "format": FORMAT,
+        "incident": state.incident.codename,
+        "incident_id": session.header.incident_id.hex(),
+        "exported_at": iso(now_ms),
+        "exported_by": session.device.name,
+        "device": session.device.public_key.hex(),
+        "gpg_sign_key": sign_key,
+        "policy_sha256": sha256_hex(session.policy.source_text.encode()),
+        "files": [b.record for b in built],
+        "skipped": [{"draft": i, "reason": r} for i, r in result.skipped],
+    }
+    raw = manifest_bytes(manifest)
+    extra = {MANIFEST: raw, DEVICE_SIG: device_signature(session.device, raw)}
+    if sign_key:
+        extra[GPG_SIG] = _gpg(lambda: keyring.sign_detached(raw, sign_key)[0])
+    _write_folder(out, [(b.name, b.data) for b in built] + list(extra.items()))
+    result.files = [b.record for b in built]
+    return result
+
+
+def _check_sign_key(keyring: Keyring, fingerprint: str) -> None:
+    _gpg(lambda: keyring.sign_detached(b"warroom signing-key probe", fingerprint))
+
+
+def _gpg(call: Any) -> Any:
+    try:
+        return call()
+    except GpgError as exc:
+        raise ExportError(f"gpg: {exc}") from None
+
+
+def _build(
+    session: Session,
+    draft: Draft,
+    findings: list[Finding],
+    keys: comms.KeyLookup,
+    keyring: Keyring,
+    sign_key: str,
+    now_ms: int,
+) -> _Built:
+    doc = comms.draft_doc(draft)
+    approval = draft.approvals[-1]
+    record: dict[str, Any] = {
+        "draft": draft.id,
+        "channel": draft.channel,
+        "findings": [f.to_dict() for f in findings],
+        "approved_by": approval.by,
+        "approved_at": iso(approval.at),
+        "encrypted_to": [],
+        "signed_by": "",
+    }
+    if draft.channel == "email":
+        name, data = (
+            f"{draft.id}.eml",
+            _email(session, doc, keys, keyring, sign_key, now_ms, record),
+        )
+    else:
+        name, data = _text_file(draft)
+        record["form"] = "text"
+    record |= {"file": name, "sha256": sha256_hex(data)}
+    return _Built(name, data, record)
+
+
+def _email(
+    session: Session,
+    doc: DraftDoc,
+    keys: comms.KeyLookup,
+    keyring: Keyring,
+    sign_key: str,
+    now_ms: int,
+    record: dict[str, Any],
+) -> bytes:
+    sender = comms.sender_address(doc)
+    envelope = eml.Envelope(
+        sender=doc.sender,
+        to=doc.to,
+        cc=doc.cc,
+        subject=doc.subject,
+        date=datetime.fromtimestamp(now_ms / 1000, UTC),
+        message_id=make_msgid(domain=sender.rpartition("@")[2] or "warroom.invalid"),
+    )
+    if comms.has_external(doc, session.policy):
+        fingerprints = []
+        for address in [*comms.email_addresses(doc), sender]:
+            status = keys(address) if address else None
+            if status is None or not status.usable:
+                why = status.detail or status.status if status else "no sender address"
+                raise ExportError(
+                    f"draft {record['draft']}: cannot encrypt to {address or 'the sender'}: {why}"
+                )
+            if status.fingerprint not in fingerprints:
+                fingerprints.append(status.fingerprint)
+        msg = _gpg(lambda: eml.build_encrypted(envelope, doc.body, keyring, fingerprints, sign_key))
+        record |= {"form": "encrypted", "encrypted_to": fingerprints, "signed_by": sign_key}
+    elif sign_key:
+        msg = _gpg(lambda: eml.build_signed(envelope, doc.body, keyring, sign_key))
+        record |= {"form": "signed", "signed_by": sign_key}
+    else:
+        msg = eml.build_plain(envelope, doc.body)
+        record["form"] = "plain"
+    return eml.message_bytes(msg)
+
+
+def _text_file(draft: Draft) -> tuple[str, bytes]:
+    if draft.channel == "statement":
+        return f"{draft.id}.statement.md", f"# {draft.title}\n\n{draft.body}\n".encode()
+    if draft.channel == "chat":
+        return f"{draft.id}.chat.txt", f"Topic: {draft.topic}\n\n{draft.body}\n".encode()
+    to = ", ".join(draft.to)
+    return f"{draft.id}.sms.txt", f"To: {to}\n\n{draft.body}\n".encode()
+
+
+def _write_folder(out: Path, files: list[tuple[str, bytes]]) -> None:
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".warroom-export-", dir=parent))
+    try:
+        for name, data in files:
+            fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        if out.exists():
+            out.rmdir()  # empty, checked above
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,0 +1,643 @@
+"""Indicators of compromise in the text people type into the timeline.
+
+`extract(text)` finds IP addresses, domains, URLs, e-mail addresses, file hashes
+and accounts in a note as a responder would type it, refangs and normalises
+them, and returns each once, in the order they first appear.
+
+What counts (and what does not):
+
+- **Defanged forms** are refanged first: ``hxxp://`` and ``hxxps://`` (any case),
+  ``fxp://``, ``[:]`` and ``[://]``, a dot written ``[.]``, ``(.)``, ``{.}``,
+  ``[dot]`` or ``(dot)`` (spaces around allowed), and ``[@]``, ``[at]``, ``(at)``.
+  Defanging is a deliberate act, so a defanged name is always taken as a domain
+  (see file names below).
+- **URLs** need a scheme (http, https, ftp, ftps, sftp, ws, wss) and a host that
+  is an IP address or a name under a known top-level domain (so internal links
+  to ``wiki.corp.local`` are not indicators). Scheme and host are lower-cased,
+  the path is kept as typed; trailing punctuation and an unbalanced closing
+  bracket are dropped. A URL is one indicator: its host is not listed again as a
+  domain (and an e-mail address's domain is not either).
+- **IPv4**: four dotted decimals that `ipaddress` accepts (so no leading zeros),
+  not part of a longer dotted run (``1.2.3.4.5``) or a host name
+  (``4.3.2.1.in-addr.arpa`` is a domain). A CIDR suffix is kept
+  (``203.0.113.0/24`` is one ipv4 indicator, as firewalls take it); ``/32`` is
+  dropped. A port (``:8443``) is not part of the value. Dropped: ``0.0.0.0``
+  (unspecified: "listening on 0.0.0.0" is no indicator, nor is ``0.0.0.0/0``)
+  and 240.0.0.0/4, reserved and never a host, which covers netmasks
+  (``255.255.255.0``) and broadcast. Private and loopback addresses are kept:
+  in an intrusion the internal hosts matter. A dotted quad right after
+  ``version``, ``ver``, ``v``, ``release``, ``build``, ``rev``, ``revision``,
+  ``patch``, ``firmware``, ``fw`` or ``kernel`` is a version number.
+- **IPv6**: full or compressed, bracketed (``[2001:db8::1]:443``) or not, with an
+  IPv4 tail or a zone (``fe80::1%eth0``, zone dropped), as `ipaddress` accepts;
+  the value is the compressed lower-case form. Unbracketed, it needs a digit
+  somewhere (``std::``, ``dead::beef`` are not addresses). ``::`` is dropped like
+  ``0.0.0.0``; ``::1`` is kept. Times (``10:32:01``) and MAC addresses
+  (``00:1a:2b:3c:4d:5e``) are not valid IPv6 and are not indicators here.
+- **Hashes**: a run of exactly 32, 40 or 64 hex digits (md5, sha1, sha256) with
+  both a digit and a letter, not inside a longer word or hex run; lower-cased.
+  (A 40-digit git commit id looks like a sha1 and is taken as one.)
+- **Domains**: dotted names whose last label is a top-level domain in IANA's list
+  (embedded below), lower-cased, internationalised names in their IDNA
+  ``xn--`` form (which also shows a homoglyph for what it is). Not domains:
+  - file names: a two-label name whose "TLD" is a common file extension
+    (``app.py``, ``readme.md``, ``install.sh``, ``report.zip``, ``Main.java``)
+    unless defanged; three labels (``cdn.evil.zip``) or a URL or e-mail address
+    make it a domain. Extensions that are not TLDs (``.yaml``, ``.txt``, ``.gz``)
+    never match anyway;
+  - names in a path (after ``/`` or ``\\``), code (``logger.info(``,
+    ``self.data``), Java packages (``com.example.Foo``: three or more labels
+    starting ``com``, ``org``, ``net``, ``edu``, ``gov`` or ``io``) and two
+    sentences run together (``done.Next``: a capitalised last label);
+  - version numbers (``v1.2.3``, ``python3.11``, ``openssl 3.0.13``): a TLD is
+    never numeric.
+- **Accounts**, conservatively: a name after ``user``, ``username``, ``account``
+  or ``acct`` and ``:`` or ``=`` (``user:alice``, ``user=root``,
+  ``Account: CORP\\alice``); a Windows ``DOMAIN\\user`` with an upper-case
+  NetBIOS domain (not registry hives like ``HKLM\\...``, nor the built-in
+  ``NT AUTHORITY\\SYSTEM`` and its kind); and AWS access key and unique ids
+  (``AKIA``, ``ASIA``, ``AIDA``, ``AROA`` + 16 characters). Values are
+  lower-cased (Windows and most identity providers ignore case), AWS ids kept
+  upper-case. Not accounts: ``@handles`` (in a war room those are the
+  responders) and "account alice" in prose (the next word is as often "was").
+
+Ports alone, times, dates and timestamps are never indicators. Text is taken in
+Unicode NFC form first, so an accented name is one label however it was typed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import ipaddress
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+IOC_TYPES = ("ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "account")
+NETWORK_TYPES = ("ipv4", "ipv6", "domain", "url")
+"""The types a blocklist takes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    value: str
+    type: str
+
+
+class _HasValueAndType(Protocol):
+    @property
+    def value(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+
+
+_IANA_TLDS = """
+aaa aarp abb abbott abbvie abc able abogado abudhabi ac academy accenture accountant accountants
+aco actor ad ads adult ae aeg aero aetna af afl africa ag agakhan agency ai aig airbus airforce
+airtel akdn al alibaba alipay allfinanz allstate ally alsace alstom am amazon americanexpress
+americanfamily amex amfam amica amsterdam analytics android anquan anz ao aol apartments app
+apple aq aquarelle ar arab aramco archi army arpa art arte as asda asia associates at athleta
+attorney au auction audi audible audio auspost author auto autos aw aws ax axa az azure ba baby
+baidu banamex band bank bar barcelona barclaycard barclays barefoot bargains baseball basketball
+bauhaus bayern bb bbc bbt bbva bcg bcn bd be beats beauty beer berlin best bestbuy bet bf bg bh
+bharti bi bible bid bike bing bingo bio biz bj black blackfriday blockbuster blog bloomberg blue
+bm bms bmw bn bnpparibas bo boats boehringer bofa bom bond boo book booking bosch bostik boston
+bot boutique box br bradesco bridgestone broadway broker brother brussels bs bt build builders
+business buy buzz bv bw by bz bzh ca cab cafe cal call calvinklein cam camera camp canon
+capetown capital capitalone car caravan cards care career careers cars casa case cash casino cat
+catering catholic cba cbn cbre cc cd center ceo cern cf cfa cfd cg ch chanel channel charity
+chase chat cheap chintai christmas chrome church ci cipriani circle cisco citadel citi citic
+city ck cl claims cleaning click clinic clinique clothing cloud club clubmed cm cn co coach
+codes coffee college cologne com commbank community company compare computer comsec condos
+construction consulting contact contractors cooking cool coop corsica country coupon coupons
+courses cpa cr credit creditcard creditunion cricket crown crs cruise cruises cu cuisinella cv
+cw cx cy cymru cyou cz dad dance data date dating datsun day dclk dds de deal dealer deals
+degree delivery dell deloitte delta democrat dental dentist desi design dev dhl diamonds diet
+digital direct directory discount discover dish diy dj dk dm dnp do docs doctor dog domains dot
+download drive dtv dubai dupont durban dvag dvr dz earth eat ec eco edeka edu education ee eg
+email emerck energy engineer engineering enterprises epson equipment er ericsson erni es esq
+estate et eu eurovision eus events exchange expert exposed express extraspace fage fail
+fairwinds faith family fan fans farm farmers fashion fast fedex feedback ferrari ferrero fi
+fidelity fido film final finance financial fire firestone firmdale fish fishing fit fitness fj
+fk flickr flights flir florist flowers fly fm fo foo food football ford forex forsale forum
+foundation fox fr free fresenius frl frogans frontier ftr fujitsu fun fund furniture futbol fyi
+ga gal gallery gallo gallup game games gap garden gay gb gbiz gd gdn ge gea gent genting george
+gf gg ggee gh gi gift gifts gives giving gl glass gle global globo gm gmail gmbh gmo gmx gn
+godaddy gold goldpoint golf goodyear goog google gop got gov gp gq gr grainger graphics gratis
+green gripe grocery group gs gt gu gucci guge guide guitars guru gw gy hair hamburg hangout haus
+hbo hdfc hdfcbank health healthcare help helsinki here hermes hiphop hisamitsu hitachi hiv hk
+hkt hm hn hockey holdings holiday homedepot homegoods homes homesense honda horse hospital host
+hosting hot hotels hotmail house how hr hsbc ht hu hughes hyatt hyundai ibm icbc ice icu id ie
+ieee ifm ikano il im imamat imdb immo immobilien in inc industries infiniti info ing ink
+institute insurance insure int international intuit investments io ipiranga iq ir irish is
+ismaili ist istanbul it itau itv jaguar java jcb je jeep jetzt jewelry jio jll jm jmp jnj jo
+jobs joburg jot joy jp jpmorgan jprs juegos juniper kaufen kddi ke kerryhotels kerryproperties
+kfh kg kh ki kia kids kim kindle kitchen kiwi km kn koeln komatsu kosher kp kpmg kpn kr krd kred
+kuokgroup kw ky kyoto kz la lacaixa lamborghini lamer land landrover lanxess lasalle lat latino
+latrobe law lawyer lb lc lds lease leclerc lefrak legal lego lexus lgbt li lidl life
+lifeinsurance lifestyle lighting like lilly limited limo lincoln link live living lk llc llp
+loan loans locker locus lol london lotte lotto love lpl lplfinancial lr ls lt ltd ltda lu
+lundbeck luxe luxury lv ly ma madrid maif maison makeup man management mango map market
+marketing markets marriott marshalls mattel mba mc mckinsey md me med media meet melbourne meme
+memorial men menu merck merckmsd mg mh miami microsoft mil mini mint mit mitsubishi mk ml mlb
+mls mm mma mn mo mobi mobile moda moe moi mom monash money monster mormon mortgage moscow moto
+motorcycles mov movie mp mq mr ms msd mt mtn mtr mu museum music mv mw mx my mz na nab nagoya
+name navy nba nc ne nec net netbank netflix network neustar new news next nextdirect nexus nf
+nfl ng ngo nhk ni nico nike nikon ninja nissan nissay nl no nokia norton now nowruz nowtv np nr
+nra nrw ntt nu nyc nz obi observer office okinawa olayan olayangroup ollo om omega one ong onl
+online ooo open oracle orange org organic origins osaka otsuka ott ovh pa page panasonic paris
+pars partners parts party pay pccw pe pet pf pfizer pg ph pharmacy phd philips phone photo
+photography photos physio pics pictet pictures pid pin ping pink pioneer pizza pk pl place play
+playstation plumbing plus pm pn pnc pohl poker politie porn post pr praxi press prime pro prod
+productions prof progressive promo properties property protection pru prudential ps pt pub pw
+pwc py qa qpon quebec quest racing radio re read realestate realtor realty recipes red
+redumbrella rehab reise reisen reit reliance ren rent rentals repair report republican rest
+restaurant review reviews rexroth rich richardli ricoh ril rio rip ro rocks rodeo rogers room rs
+rsvp ru rugby ruhr run rw rwe ryukyu sa saarland safe safety sakura sale salon samsclub samsung
+sandvik sandvikcoromant sanofi sap sarl sas save saxo sb sbi sbs sc scb schaeffler schmidt
+scholarships school schule schwarz science scot sd se search seat secure security seek select
+sener services seven sew sex sexy sfr sg sh shangrila sharp shell shia shiksha shoes shop
+shopping shouji show si silk sina singles site sj sk ski skin sky skype sl sling sm smart smile
+sn sncf so soccer social softbank software sohu solar solutions song sony soy spa space sport
+spot sr srl ss st stada staples star statebank statefarm stc stcgroup stockholm storage store
+stream studio study style su sucks supplies supply support surf surgery suzuki sv swatch swiss
+sx sy sydney systems sz tab taipei talk taobao target tatamotors tatar tattoo tax taxi tc tci td
+tdk team tech technology tel temasek tennis teva tf tg th thd theater theatre tiaa tickets
+tienda tips tires tirol tj tjmaxx tjx tk tkmaxx tl tm tmall tn to today tokyo tools top toray
+toshiba total tours town toyota toys tr trade trading training travel travelers
+travelersinsurance trust trv tt tube tui tunes tushu tv tvs tw tz ua ubank ubs ug uk unicom
+university uno uol ups us uy uz va vacations vana vanguard vc ve vegas ventures verisign
+versicherung vet vg vi viajes video vig viking villas vin vip virgin visa vision viva vivo
+vlaanderen vn vodka volvo vote voting voto voyage vu wales walmart walter wang wanggou watch
+watches weather weatherchannel webcam weber website wed wedding weibo weir wf whoswho wien wiki
+williamhill win windows wine winners wme woodside work works world wow ws wtc wtf xbox xerox
+xihuan xin xn--11b4c3d xn--1ck2e1b xn--1qqw23a xn--2scrj9c xn--30rr7y xn--3bst00m xn--3ds443g
+xn--3e0b707e xn--3hcrj9c xn--3pxu8k xn--42c2d9a xn--45br5cyl xn--45brj9c xn--45q11c xn--4dbrk0ce
+xn--4gbrim xn--54b7fta0cc xn--55qw42g xn--55qx5d xn--5su34j936bgsg xn--5tzm5g xn--6frz82g
+xn--6qq986b3xl xn--80adxhks xn--80ao21a xn--80aqecdr1a xn--80asehdb xn--80aswg xn--8y0a063a
+xn--90a3ac xn--90ae xn--90ais xn--9dbq2a xn--9et52u xn--9krt00a xn--b4w605ferd xn--bck1b9a5dre4c
+xn--c1avg xn--c2br7g xn--cck2b3b xn--cckwcxetd xn--cg4bki xn--clchc0ea0b2g2a9gcd xn--czr694b
+xn--czrs0t xn--czru2d xn--d1acj3b xn--d1alf xn--e1a4c xn--eckvdtc9d xn--efvy88h xn--fct429k
+xn--fhbei xn--fiq228c5hs xn--fiq64b xn--fiqs8s xn--fiqz9s xn--fjq720a xn--flw351e xn--fpcrj9c3d
+xn--fzc2c9e2c xn--fzys8d69uvgm xn--g2xx48c xn--gckr3f0f xn--gecrj9c xn--gk3at1e xn--h2breg3eve
+xn--h2brj9c xn--h2brj9c8c xn--hxt814e xn--i1b6b1a6a2e xn--imr513n xn--io0a7i xn--j1aef xn--j1amh
+xn--j6w193g xn--jlq480n2rg xn--jvr189m xn--kcrx77d1x4a xn--kprw13d xn--kpry57d xn--kput3i
+xn--l1acc xn--lgbbat1ad8j xn--mgb9awbf xn--mgba3a3ejt xn--mgba3a4f16a xn--mgba7c0bbn0a
+xn--mgbaam7a8h xn--mgbab2bd xn--mgbah1a3hjkrd xn--mgbai9azgqp6j xn--mgbayh7gpa xn--mgbbh1a
+xn--mgbbh1a71e xn--mgbc0a9azcg xn--mgbca7dzdo xn--mgbcpq6gpa1a xn--mgberp4a5d4ar xn--mgbgu82a
+xn--mgbi4ecexp xn--mgbpl2fh xn--mgbt3dhd xn--mgbtx2b xn--mgbx4cd0ab xn--mix891f xn--mk1bu44c
+xn--mxtq1m xn--ngbc5azd xn--ngbe9e0a xn--ngbrx xn--node xn--nqv7f xn--nqv7fs00ema xn--nyqy26a
+xn--o3cw4h xn--ogbpf8fl xn--otu796d xn--p1acf xn--p1ai xn--pgbs0dh xn--pssy2u xn--q7ce6a
+xn--q9jyb4c xn--qcka1pmc xn--qxa6a xn--qxam xn--rhqv96g xn--rovu88b xn--rvc1e0am3e xn--s9brj9c
+xn--ses554g xn--t60b56a xn--tckwe xn--tiq49xqyj xn--unup4y xn--vermgensberater-ctb
+xn--vermgensberatung-pwb xn--vhquv xn--vuq861b xn--w4r85el8fhu5dnra xn--w4rs40l xn--wgbh1c
+xn--wgbl6a xn--xhq521b xn--xkc2al3hye2a xn--xkc2dl3a5ee0h xn--y9a3aq xn--yfro4i67o xn--ygbi2ammx
+xn--zfr164b xxx xyz yachts yahoo yamaxun yandex ye yodobashi yoga yokohama you youtube yt yun za
+zappos zara zero zip zm zone zuerich zw
+"""
+"""IANA's list of top-level domains, version 2026051600."""
+_TLDS = frozenset(_IANA_TLDS.split())
+
+_FILE_EXTENSIONS = frozenset(
+    {"java", "mov", "md", "one", "pid", "pl", "pm", "py", "rs", "sh", "so", "zip"}
+)
+"""File extensions that are also TLDs and that name files in notes far more often
+than domains: a two-label name ending in one is a file unless defanged."""
+
+_JAVA_ROOTS = frozenset({"com", "org", "net", "edu", "gov", "io"})
+_CODE_OBJECTS = frozenset({"self", "this", "cls"})
+_NOT_ACCOUNTS = frozenset({"none", "null", "nil", "unknown", "n"})
+_NOT_WINDOWS_DOMAINS = frozenset({"HKLM", "HKCU", "HKCR", "HKU", "HKCC", "TCP", "UDP"})
+"""Registry hives (HKLM\\Software) and TCP\\IP: not DOMAIN\\user."""
+
+_DOT = "\ue000"
+"""Stands for a dot the text had defanged, so that the name is known to be meant."""
+_D = "[.\ue000]"
+
+# -- refanging -------------------------------------------------------------------
+
+_REFANG: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bhxxp(s?)(?=\s*(?:\[:\]|:|\[://\]))", re.I), r"http\1"),
+    (re.compile(r"\bfxp(s?)(?=\s*(?:\[:\]|:|\[://\]))", re.I), r"ftp\1"),
+    (re.compile(r"\[://\]"), "://"),
+    (re.compile(r"\[:\]"), ":"),
+    (
+        re.compile(
+            r"\s*(?:\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\})\s*", re.I
+        ),
+        _DOT,
+    ),
+    (re.compile(r"\s*(?:\[\s*(?:@|at)\s*\]|\(\s*(?:@|at)\s*\)|\{\s*(?:@|at)\s*\})\s*", re.I), "@"),
+)
+
+
+def refang(text: str) -> str:
+    """`text` with the common defanged forms of URLs, dots and at signs undone."""
+    return _refang(unicodedata.normalize("NFC", text)).replace(_DOT, ".")
+
+
+def _refang(text: str) -> str:
+    text = text.replace(_DOT, " ")
+    for pattern, replacement in _REFANG:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+# -- normalising one value of each type -------------------------------------------
+
+_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
+_HOST_RE = re.compile(rf"(?:{_LABEL}\.)+{_LABEL}")
+
+
+def _hostname(name: str) -> str | None:
+    """`name` in lower-case IDNA form if it is a name under a known TLD, else None."""
+    name = name.replace(_DOT, ".").lower()
+    if not _HOST_RE.fullmatch(name):
+        return None
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    labels = name.split(".")
+    if len(name) > 253 or any(not 0 < len(label) <= 63 for label in labels):
+        return None
+    if labels[-1] not in _TLDS:
+        return None
+    return name
+
+
+def _ipv4(text: str) -> str | None:
+    """Normal form of an IPv4 address or CIDR block; None if invalid or dropped."""
+    address, slash, prefix = text.replace(_DOT, ".").partition("/")
+    try:
+        ip = ipaddress.IPv4Address(address)
+    except ValueError:
+        return None
+    if ip.is_unspecified or ip.is_reserved:
+        return None
+    if not slash or prefix == "32":
+        return str(ip)
+    if not (prefix.isdigit() and int(prefix) <= 32 and prefix == str(int(prefix))):
+        return None
+    return f"{ip}/{prefix}"
+
+
+def _ipv6(text: str) -> str | None:
+    address = text.split("%", 1)[0]
+    try:
+        ip = ipaddress.IPv6Address(address)
+    except ValueError:
+        return None
+    if ip.is_unspecified:
+        return None
+    if ip.ipv4_mapped is not None:  # one spelling whatever the Python version
+        return f"::ffff:{ip.ipv4_mapped}"
+    return ip.compressed
+
+
+_URL_HEAD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<rest>.*)", re.S)
+_SCHEMES = ("http", "https", "ftp", "ftps", "sftp", "ws", "wss")
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
+def _url(text: str) -> str | None:
+    """Normal form of a URL: scheme and host lower-cased, path as typed."""
+    text = text.replace(_DOT, ".")
+    if any(c.isspace() or ord(c) < 32 for c in text):
+        return None
+    head = _URL_HEAD.fullmatch(text)
+    if head is None or head["scheme"].lower() not in _SCHEMES:
+        return None
+    userinfo, at, hostport = head["authority"].rpartition("@")
+    if hostport.startswith("["):
+        inside, bracket, port = hostport[1:].partition("]")
+        ip6 = _ipv6(inside) if bracket else None
+        if ip6 is None:
+            return None
+        host = f"[{ip6}]"
+        if port and not port.startswith(":"):
+            return None
+        port = port[1:]
+    else:
+        name, _, port = hostport.partition(":")
+        host = _ipv4(name) if re.fullmatch(r"[\d.]+", name) else _hostname(name)
+        if host is None:
+            return None
+    if port and not (port.isdigit() and 0 < int(port) <= 65535):
+        return None
+    authority = f"{userinfo}{at}{host}" + (f":{port}" if port else "")
+    return f"{head['scheme'].lower()}://{authority}{head['rest']}"
+
+
+_LOCAL_RE = re.compile(r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*", re.I)
+
+
+def _email(text: str) -> str | None:
+    local, at, domain = text.replace(_DOT, ".").rpartition("@")
+    host = _hostname(domain)
+    if not at or host is None or not _LOCAL_RE.fullmatch(local) or len(local) > 64:
+        return None
+    return f"{local.lower()}@{host}"
+
+
+_HASH_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256"}
+
+
+def _hash(text: str, kind: str) -> str | None:
+    if _HASH_LENGTHS.get(len(text)) != kind or not re.fullmatch(r"[0-9a-fA-F]+", text):
+        return None
+    if text.isdigit() or not any(c.isdigit() for c in text):
+        return None
+    return text.lower()
+
+
+_AWS_ID_RE = re.compile(r"(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}")
+_ACCOUNT_RE = re.compile(r"(?:[A-Za-z][A-Za-z0-9-]{1,14}\\)?[A-Za-z0-9_$][\w.$@-]{0,63}")
+
+
+def _account(text: str) -> str | None:
+    if _AWS_ID_RE.fullmatch(text):
+        return text
+    text = text.rstrip(".")
+    if not _ACCOUNT_RE.fullmatch(text) or text.lower() in _NOT_ACCOUNTS:
+        return None
+    return text.lower()
+
+
+def _domain(text: str) -> str | None:
+    return _hostname(text)
+
+
+_NORMALISERS: dict[str, Callable[[str], str | None]] = {
+    "ipv4": _ipv4,
+    "ipv6": _ipv6,
+    "domain": _domain,
+    "url": _url,
+    "email": _email,
+    "md5": lambda v: _hash(v, "md5"),
+    "sha1": lambda v: _hash(v, "sha1"),
+    "sha256": lambda v: _hash(v, "sha256"),
+    "account": _account,
+}
+
+
+def is_valid(value: str, type_: str) -> bool:
+    """Whether `value` is a well-formed, normalised indicator of `type_`
+    (what `extract` would return for it, leaving aside the context rules)."""
+    normalise = _NORMALISERS.get(type_)
+    return normalise is not None and normalise(value) == value
+
+
+# -- finding them in text ---------------------------------------------------------
+
+_URL_RE = re.compile(r"(?<![\w.+-])(?:https?|ftps?|sftp|wss?)://[^\s<>\"'`]+", re.I)
+_TRAILING = ".,;:!?'\"*" + _DOT
+
+_EMAIL_RE = re.compile(
+    rf"(?<![\w.+%'-])[A-Za-z0-9_%+-]+(?:{_D}[A-Za-z0-9_%+-]+)*@(?:{_LABEL}{_D})+{_LABEL}"
+)
+
+_HEX4 = "[0-9A-Fa-f]{0,4}"
+_V6_BODY = rf"(?:{_HEX4}:){{2,7}}(?:\d{{1,3}}(?:\.\d{{1,3}}){{3}}|[0-9A-Fa-f]{{1,4}})?"
+_IPV6_RE = re.compile(
+    rf"\[(?P<bracketed>{_V6_BODY})(?:%[\w.-]+)?\]"
+    rf"|(?<![\w:.\[])(?P<bare>{_V6_BODY})(?:%[\w.-]+)?(?![\w:]|\.\d)"
+)
+
+_IPV4_RE = re.compile(
+    rf"(?<![\w.\ue000])(\d{{1,3}}(?:{_D}\d{{1,3}}){{3}}(?:/\d{{1,2}})?)(?![\w\ue000]|{_D}\w)"
+)
+_VERSION_BEFORE = re.compile(
+    r"\b(?:v|ver|version|release|build|rev|revision|patch|firmware|fw|kernel)\s*[:=#]?\s*$",
+    re.I,
+)
+
+_HASH_RE = re.compile(r"(?<![\w\ue000])[0-9A-Fa-f]{32,64}(?![\w\ue000])")
+_AWS_RE = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}(?![A-Za-z0-9])")
+_WINDOWS_ACCOUNT_RE = re.compile(
+    r"(?<![\w\\/:.%$-])(?<!NT )(?P<domain>[A-Z][A-Z0-9-]{1,14})\\[A-Za-z0-9_][\w.$-]{0,63}"
+    r"(?![\w\\])"
+)
+_KEYED_ACCOUNT_RE = re.compile(
+    r"(?<![\w./\\-])(?:user(?:name)?|account|acct)\s?[:=]\s?"
+    r"(?P<name>(?:[A-Z][A-Z0-9-]{1,14}\\)?[A-Za-z0-9_$][\w.$-]{0,63})(?![\w\\@])",
+    re.I,
+)
+
+_DOMAIN_RE = re.compile(
+    rf"(?<![\w.@/\\\ue000$%-])(?:{_LABEL}{_D})+{_LABEL}(?![\w$@-]|{_D}[^\W_]|\()"
+)
+
+
+class _Scan:
+    """The text being searched; what one pass takes is blanked for the next."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.found: list[tuple[int, Indicator]] = []
+
+    def take(self, spans: list[tuple[int, int, Indicator]]) -> None:
+        if not spans:
+            return
+        chars = list(self.text)
+        for start, end, indicator in spans:
+            self.found.append((start, indicator))
+            chars[start:end] = " " * (end - start)
+        self.text = "".join(chars)
+
+
+def _urls(scan: _Scan) -> None:
+    spans = []
+    for match in _URL_RE.finditer(scan.text):
+        raw = match[0]
+        while raw:
+            last = raw[-1]
+            unbalanced = last in _CLOSERS and raw.count(last) > raw.count(_CLOSERS[last])
+            if last not in _TRAILING and not unbalanced:
+                break
+            raw = raw[:-1]
+        value = _url(raw)
+        if value is not None:
+            spans.append((match.start(), match.start() + len(raw), Indicator(value, "url")))
+    scan.take(spans)
+
+
+def _emails(scan: _Scan) -> None:
+    spans = []
+    for match in _EMAIL_RE.finditer(scan.text):
+        value = _email(match[0])
+        if value is not None:
+            spans.append((match.start(), match.end(), Indicator(value, "email")))
+    scan.take(spans)
+
+
+def _ipv6s(scan: _Scan) -> None:
+    spans = []
+    for match in _IPV6_RE.finditer(scan.text):
+        candidate = match["bracketed"]
+        if candidate is None:
+            candidate = match["bare"]
+            if not any(c.isdigit() for c in candidate):
+                continue
+        value = _ipv6(candidate)
+        if value is None and candidate.endswith(":") and not candidate.endswith("::"):
+            value = _ipv6(candidate[:-1])  # "fe80::1: ..."
+        if value is not None:
+            spans.append((match.start(), match.end(), Indicator(value, "ipv6")))
+    scan.take(spans)
+
+
+def _ipv4s(scan: _Scan) -> None:
+    spans = []
+    for match in _IPV4_RE.finditer(scan.text):
+        if _VERSION_BEFORE.search(scan.text, max(0, match.start() - 40), match.start()):
+            continue
+        candidate = match[1]
+        value = _ipv4(candidate)
+        if value is None and "/" in candidate:
+            candidate = candidate.partition("/")[0]  # "1.2.3.4/99": a path, not a prefix
+            value = _ipv4(candidate)
+        if value is not None:
+            end = match.start() + len(candidate)
+            spans.append((match.start(), end, Indicator(value, "ipv4")))
+    scan.take(spans)
+
+
+def _hashes(scan: _Scan) -> None:
+    spans = []
+    for match in _HASH_RE.finditer(scan.text):
+        kind = _HASH_LENGTHS.get(len(match[0]))
+        value = _hash(match[0], kind) if kind else None
+        if kind and value is not None:
+            spans.append((match.start(), match.end(), Indicator(value, kind)))
+    scan.take(spans)
+
+
+def _accounts(scan: _Scan) -> None:
+    spans = [
+        (match.start(), match.end(), Indicator(match[0], "account"))
+        for match in _AWS_RE.finditer(scan.text)
+    ]
+    scan.take(spans)
+    spans = []
+    for match in _WINDOWS_ACCOUNT_RE.finditer(scan.text):
+        if match["domain"] in _NOT_WINDOWS_DOMAINS:
+            continue
+        value = _account(match[0])
+        if value is not None:
+            spans.append((match.start(), match.end(), Indicator(value, "account")))
+    scan.take(spans)
+    spans = []
+    for match in _KEYED_ACCOUNT_RE.finditer(scan.text):
+        value = _account(match["name"])
+        if value is not None:
+            spans.append((match.start("name"), match.end("name"), Indicator(value, "account")))
+    scan.take(spans)
+
+
+def _domains(scan: _Scan) -> None:
+    spans = []
+    for match in _DOMAIN_RE.finditer(scan.text):
+        raw = match[0]
+        value = _hostname(raw)
+        if value is None:
+            continue
+        labels = raw.replace(_DOT, ".").split(".")
+        if _DOT not in raw:  # a defanged name was meant as one
+            if len(labels) == 2 and value.rsplit(".", 1)[1] in _FILE_EXTENSIONS:
+                continue  # app.py, report.zip
+            if len(labels) >= 3 and labels[0].lower() in _JAVA_ROOTS:
+                continue  # com.example.Foo
+            if labels[0] in _CODE_OBJECTS:
+                continue  # self.data
+            if re.fullmatch(r"[A-Z][a-z]+", labels[-1]) and not labels[0][:1].isupper():
+                continue  # "done.Next": two sentences without a space
+        spans.append((match.start(), match.end(), Indicator(value, "domain")))
+    scan.take(spans)
+
+
+_PASSES = (_urls, _emails, _ipv6s, _ipv4s, _hashes, _accounts, _domains)
+
+
+def extract(text: str) -> list[Indicator]:
+    """The indicators in `text`, refanged and normalised, each once, in order of
+    first appearance."""
+    scan = _Scan(_refang(unicodedata.normalize("NFC", text)))
+    for find in _PASSES:
+        find(scan)
+    seen: set[str] = set()
+    out: list[Indicator] = []
+    for _, indicator in sorted(scan.found, key=lambda found: found[0]):
+        if indicator.value not in seen:
+            seen.add(indicator.value)
+            out.append(indicator)
+    return out
+
+
+# -- output ------------------------------------------------------------------------
+
+
+def _sort_key(indicator: _HasValueAndType) -> tuple[Any, ...]:
+    rank = NETWORK_TYPES.index(indicator.type)
+    if indicator.type in ("ipv4", "ipv6"):
+        network = ipaddress.ip_interface(indicator.value)
+        return (rank, int(network.ip), network.network.prefixlen, "")
+    return (rank, 0, 0, indicator.value)
+
+
+def blocklist(indicators: Iterable[_HasValueAndType]) -> str:
+    """The network indicators (ipv4, ipv6, domain, url), one value a line, by type
+    and then value (addresses in numeric order), each once.
+
+    Takes `Indicator`s or anything with `value` and `type` (the register's rows:
+    filter out the dismissed ones first). A value that is not a well-formed
+    indicator of its type is left out, so a hostile or broken record cannot put a
+    second line, or anything else, into a firewall's list.
+    """
+    chosen: dict[tuple[str, str], _HasValueAndType] = {}
+    for indicator in indicators:
+        if indicator.type in NETWORK_TYPES and is_valid(indicator.value, indicator.type):
+            chosen.setdefault((indicator.type, indicator.value), indicator)
+    lines = [i.value for i in sorted(chosen.values(), key=_sort_key)]
+    return "".join(f"{line}\n" for line in lines)
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        text = ""
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, list | tuple):
+        text = ";".join(str(v) for v in value)
+    else:
+        text = str(value)
+    if text.startswith(_FORMULA_STARTS):
+        text = "'" + text  # a spreadsheet would run it as a formula
+    return text
+
+
+def to_csv(rows: Iterable[Mapping[str, object]], fields: Sequence[str] | None = None) -> str:
+    """Rows (dicts with value, type, status, ...) as CSV with a header line.
+
+    The columns are `fields`, or every key in the order the rows first use them.
+    None is an empty cell, a list is joined with ";". Lines end in CRLF, as RFC 4180
+    has it (and so a carriage return inside a cell is quoted too). A cell
+    that starts with = + - @, a tab or a carriage return gets a leading "'" so
+    that a spreadsheet shows it rather than running it as a formula.
+    """
+    rows = list(rows)
+    if fields is None:
+        fields = list(dict.fromkeys(key for row in rows for key in row))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_cell(field) for field in fields])
+    for row in rows:
+        writer.writerow([_cell(row.get(field)) for field in fields])
+    return out.getvalue()

@@ -1,0 +1,93 @@
+"""Email addresses, parsed (never grepped), and whether one is inside the company.
+
+`parse_addresses` accepts what people type in a To field: `ann@example.com`,
+`"Ann Lee" <ann@example.com>`, `Ann <ANN@Example.COM>`; each value must hold
+exactly one address (no lists, no groups, no control characters).
+
+`is_internal` is deliberately strict, because "internal" means "may be sent in
+clear": the domain must be plain ASCII, equal (case aside) to one of the
+policy's internal domains, or, when the policy says `include_subdomains`, end
+in "." + one of them with valid, non-punycode labels in front. Everything else
+is external: `example.com.evil.net`, `example-com.net`, `examp1e.com`, a
+Cyrillic "а" in `exаmple.com`, `xn--` forms that are not listed exactly, a
+trailing dot, an IP literal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from email.errors import ObsoleteHeaderDefect
+from email.headerregistry import HeaderRegistry
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from warroom.rules.policy import Policy
+
+_REGISTRY = HeaderRegistry()
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def parse_address(value: str) -> str | None:
+    """The addr-spec of value if it is exactly one address, else None."""
+    if not value or not value.strip() or _CONTROL.search(value):
+        return None
+    try:
+        header = _REGISTRY("to", value.strip())
+    except Exception:  # the stdlib parser raises IndexError and friends on junk
+        return None
+    if any(not isinstance(d, ObsoleteHeaderDefect) for d in header.defects):
+        return None
+    if len(header.groups) != 1 or header.groups[0].display_name is not None:
+        return None
+    addresses = header.addresses
+    if len(addresses) != 1:
+        return None
+    address = addresses[0]
+    if not address.username or not address.domain:
+        return None
+    return address.addr_spec
+
+
+def parse_addresses(values: Iterable[str]) -> list[tuple[str, str | None]]:
+    """(raw value, its addr-spec or None when it is not exactly one address)."""
+    return [(raw, parse_address(raw)) for raw in values]
+
+
+def domain_of(address: str) -> str:
+    """The domain part of an address (raw or addr-spec), case kept; "" if none."""
+    spec = parse_address(address)
+    return spec.rpartition("@")[2] if spec else ""
+
+
+def is_hostname(domain: str) -> bool:
+    """A plain lower-case ASCII DNS name of two labels or more, no trailing dot."""
+    if not domain or len(domain) > 253 or not domain.isascii():
+        return False
+    labels = domain.split(".")
+    return len(labels) >= 2 and all(LABEL.fullmatch(label) for label in labels)
+
+
+def is_internal(address: str, policy: Policy) -> bool:
+    """Whether address (an addr-spec or a typed value) is at one of the policy's
+    internal domains. Unparsable, odd or lookalike domains are external."""
+    spec = parse_address(address)
+    if spec is None:
+        return False
+    domain = spec.rpartition("@")[2]
+    if not domain.isascii():
+        return False
+    domain = domain.lower()
+    if domain in policy.internal_domains:
+        return True
+    if not policy.include_subdomains:
+        return False
+    for internal in policy.internal_domains:
+        prefix, dot, rest = domain.rpartition("." + internal)
+        if not dot or rest or not prefix:
+            continue
+        labels = prefix.split(".")
+        if all(LABEL.fullmatch(label) and not label.startswith("xn--") for label in labels):
+            return is_hostname(domain)
+    return False

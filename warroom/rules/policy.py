@@ -1,0 +1,437 @@
+"""The comms policy: what the rules enforce, from a TOML file.
+
+The shipped default is `data/policy.toml` (package `warroom.data`); an incident
+may carry its own. Keys (every one optional in a custom policy: a key left out
+takes the shipped default, so leaving one out never switches a rule off):
+
+- `subject` (string): the one email subject allowed ("Attorney Work Project").
+- `chat_prefix` (string): what chat topics and messages start with; defaults
+  to `subject`.
+- `internal_domains` (list of lower-case ASCII host names, at least one).
+- `include_subdomains` (bool): whether `mail.example.com` is internal too.
+- `banned_phrases` (list of regexes): matched, case-insensitively, against
+  normalized text (see `warroom.rules.text.normalize`).
+- `sms_allowed_words` (list of words): all an SMS may say.
+- `vendors` (list): third parties; each a name, or a table with `name`,
+  `aliases` and `domains` (where that vendor publishes its own disclosures).
+
+A bad policy raises `PolicyError` whose message starts `source:LINE:`: TOML
+syntax, unknown keys (a typo must not silently disable a rule), wrong types,
+empty strings or lists, invalid regexes, domains that are not plain lower-case
+ASCII host names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from warroom.rules.addresses import is_hostname
+
+DEFAULT_RESOURCE = "policy.toml"
+DEFAULT_SOURCE = "warroom default policy.toml"
+
+KEYS = (
+    "subject",
+    "chat_prefix",
+    "internal_domains",
+    "include_subdomains",
+    "banned_phrases",
+    "sms_allowed_words",
+    "vendors",
+)
+VENDOR_KEYS = ("name", "aliases", "domains")
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be used; str() is `source:LINE: message`."""
+
+    def __init__(self, source: str, line: int, message: str) -> None:
+        self.source = source
+        self.line = line
+        self.message = message
+        super().__init__(f"{source}:{line}: {message}" if line else f"{source}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Vendor:
+    """A third party the comms must not name without linking its own disclosure."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    """Where the vendor publishes; a link must be on one of these (or a
+    subdomain). Empty: any link will do."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    subject: str
+    internal_domains: tuple[str, ...]
+    include_subdomains: bool = False
+    chat_prefix: str = ""
+    """"" means the subject."""
+    banned_phrases: tuple[str, ...] = ()
+    """Regex sources, matched case-insensitively against normalized text."""
+    sms_allowed_words: frozenset[str] = frozenset()
+    vendors: tuple[Vendor, ...] = ()
+    source: str = ""
+    source_text: str = ""
+    """The exact text this policy was parsed from (the manifest hashes it)."""
+
+    @property
+    def prefix(self) -> str:
+        """What chat topics and messages must start with."""
+        return self.chat_prefix or self.subject
+
+    @property
+    def banned_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p, re.IGNORECASE) for p in self.banned_phrases)
+
+
+class _Bad(Exception):
+    """A semantic error at a key path; `value` helps find the line of a list item."""
+
+    def __init__(self, path: Sequence[str | int], message: str, value: str | None = None):
+        super().__init__(message)
+        self.path = tuple(path)
+        self.message = message
+        self.value = value
+
+
+# ---------------------------------------------------------------------------
+# public API
+
+
+def parse_policy(text: str, source: str = "policy") -> Policy:
+    """Parse a policy from TOML text; keys left out take the shipped default."""
+    return _parse(text, source, default_policy())
+
+
+def load_policy_file(path: str | Path) -> Policy:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise PolicyError(str(path), 0, "not UTF-8 text") from None
+    except OSError as exc:
+        raise PolicyError(str(path), 0, f"cannot read: {exc.strerror or exc}") from None
+    return parse_policy(text, str(path))
+
+
+def default_policy_text() -> str:
+    return (files("warroom.data") / DEFAULT_RESOURCE).read_text(encoding="utf-8")
+
+
+@functools.cache
+def default_policy() -> Policy:
+    """The shipped policy (every key required there)."""
+    return _parse(default_policy_text(), DEFAULT_SOURCE, None)
+
+
+# ---------------------------------------------------------------------------
+# parsing
+
+
+def _parse(text: str, source: str, base: Policy | None) -> Policy:
+    if not isinstance(text, str):
+        raise PolicyError(source, 0, "policy text must be a string")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, message = _toml_error(str(exc), text)
+        raise PolicyError(source, line, message) from None
+    try:
+        return _build(data, text, source, base)
+    except _Bad as bad:
+        raise PolicyError(source, _Locator(text).line(bad.path, bad.value), bad.message) from None
+
+
+_TOML_AT = re.compile(
+    r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$"
+)
+
+
+def _toml_error(message: str, text: str) -> tuple[int, str]:
+    match = _TOML_AT.match(message)
+    if not match:
+        return 1, f"invalid TOML: {message}"
+    msg = match.group("msg")
+    if match.group("line"):
+        return int(match.group("line")), f"invalid TOML: {msg} (column {match.group('col')})"
+    return max(1, len(text.splitlines())), f"invalid TOML: {msg} (at end of file)"
+
+
+def _build(data: dict[str, Any], text: str, source: str, base: Policy | None) -> Policy:
+    for key in data:
+        if key not in KEYS:
+            raise _Bad((key,), _unknown(key, KEYS, "policy key"))
+    if base is None:
+        missing = [k for k in KEYS if k not in data and k != "chat_prefix"]
+        if missing:
+            raise _Bad((), f"missing keys: {', '.join(missing)}")
+
+    subject = _text(("subject",), data["subject"]) if "subject" in data else _base(base).subject
+    if "chat_prefix" in data:
+        chat_prefix = _text(("chat_prefix",), data["chat_prefix"])
+    elif "subject" in data or base is None:
+        chat_prefix = ""
+    else:
+        chat_prefix = _base(base).chat_prefix
+    domains = (
+        _domains(("internal_domains",), data["internal_domains"], allow_empty=False)
+        if "internal_domains" in data
+        else _base(base).internal_domains
+    )
+    subdomains = data.get("include_subdomains", base.include_subdomains if base else None)
+    if not isinstance(subdomains, bool):
+        raise _Bad(
+            ("include_subdomains",), _type("include_subdomains", "true or false", subdomains)
+        )
+    phrases = (
+        _patterns(("banned_phrases",), data["banned_phrases"])
+        if "banned_phrases" in data
+        else _base(base).banned_phrases
+    )
+    words = (
+        _words(("sms_allowed_words",), data["sms_allowed_words"])
+        if "sms_allowed_words" in data
+        else _base(base).sms_allowed_words
+    )
+    vendors = _vendors(("vendors",), data["vendors"]) if "vendors" in data else _base(base).vendors
+    return Policy(
+        subject=subject,
+        internal_domains=domains,
+        include_subdomains=subdomains,
+        chat_prefix=chat_prefix,
+        banned_phrases=phrases,
+        sms_allowed_words=words,
+        vendors=vendors,
+        source=source,
+        source_text=text,
+    )
+
+
+def _base(base: Policy | None) -> Policy:
+    assert base is not None  # _build checked every key is there when there is no base
+    return base
+
+
+def _unknown(key: str, known: Sequence[str], what: str) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
+    return f"unknown {what} {key!r}{hint}"
+
+
+def _type_name(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def _type(name: str, wanted: str, value: Any) -> str:
+    return f"{name} must be {wanted}, not {_type_name(value)}"
+
+
+def _name(path: Sequence[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _text(path: Sequence[str | int], value: Any) -> str:
+    name = _name(path)
+    if not isinstance(value, str):
+        raise _Bad(path, _type(name, "a string", value))
+    if not value.strip():
+        raise _Bad(path, f"{name} must not be empty")
+    if value != value.strip():
+        raise _Bad(path, f"{name} must not start or end with spaces")
+    if _CONTROL.search(value):
+        raise _Bad(path, f"{name} must be one line without control characters")
+    return value
+
+
+def _list(path: Sequence[str | int], value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise _Bad(path, _type(_name(path), "a list", value))
+    return value
+
+
+def _strings(path: Sequence[str | int], value: Any) -> list[str]:
+    items = _list(path, value)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise _Bad((*path, i), _type(_name((*path, i)), "a string", item))
+    return items
+
+
+def _domains(path: Sequence[str | int], value: Any, *, allow_empty: bool) -> tuple[str, ...]:
+    items = _strings(path, value)
+    if not items and not allow_empty:
+        raise _Bad(path, f"{_name(path)} must list at least one domain")
+    for i, domain in enumerate(items):
+        if not is_hostname(domain):
+            raise _Bad((*path, i), _bad_domain(_name(path), domain), domain)
+    return tuple(dict.fromkeys(items))
+
+
+def _bad_domain(name: str, domain: str) -> str:
+    message = f"{name}: {domain!r} is not a plain lower-case ASCII host name"
+    suggestion = domain.strip().strip(".").lower()
+    if suggestion.startswith("@"):
+        suggestion = suggestion[1:]
+    if suggestion.startswith("*."):
+        return message + f" (no wildcards: write {suggestion[2:]!r}, see include_subdomains)"
+    try:
+        suggestion = suggestion.encode("idna").decode("ascii")
+    except UnicodeError:
+        return message
+    if suggestion != domain and is_hostname(suggestion):
+        message += f" (write {suggestion!r})"
+    return message
+
+
+def _patterns(path: Sequence[str | int], value: Any) -> tuple[str, ...]:
+    items = _strings(path, value)
+    for i, pattern in enumerate(items):
+        where = _name((*path, i))
+        if not pattern.strip():
+            raise _Bad((*path, i), f"{where} is empty", pattern)
+        try:
+            compiled = re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise _Bad((*path, i), f"{where}: invalid regex {pattern!r}: {exc}", pattern) from None
+        if compiled.search("") is not None:
+            raise _Bad(
+                (*path, i), f"{where}: regex {pattern!r} matches empty text (every draft)", pattern
+            )
+    return tuple(items)
+
+
+def _words(path: Sequence[str | int], value: Any) -> frozenset[str]:
+    items = _strings(path, value)
+    for i, word in enumerate(items):
+        if not _WORD.fullmatch(word):
+            raise _Bad(
+                (*path, i),
+                f"{_name((*path, i))}: {word!r} is not one word (letters or digits)",
+                word,
+            )
+    return frozenset(w.casefold().replace("\u2019", "'") for w in items)
+
+
+def _vendors(path: Sequence[str | int], value: Any) -> tuple[Vendor, ...]:
+    out: list[Vendor] = []
+    for i, item in enumerate(_list(path, value)):
+        here = (*path, i)
+        if isinstance(item, str):
+            out.append(Vendor(_text(here, item)))
+            continue
+        if not isinstance(item, dict):
+            raise _Bad(here, _type(_name(here), "a name or a table", item))
+        for key in item:
+            if key not in VENDOR_KEYS:
+                raise _Bad((*here, key), _unknown(key, VENDOR_KEYS, "vendor key"))
+        if "name" not in item:
+            raise _Bad(here, f"{_name(here)} needs a name")
+        name = _text((*here, "name"), item["name"])
+        aliases = _strings((*here, "aliases"), item.get("aliases", []))
+        for j, alias in enumerate(aliases):
+            _text((*here, "aliases", j), alias)
+        domains = _domains((*here, "domains"), item.get("domains", []), allow_empty=True)
+        out.append(Vendor(name, tuple(aliases), domains))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------
+# finding the line of a key
+
+
+_BARE = r"[A-Za-z0-9_-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*'"
+_KEY = re.compile(rf"^\s*((?:{_BARE})(?:\s*\.\s*(?:{_BARE}))*)\s*=")
+_ARRAY_TABLE = re.compile(rf"^\s*\[\[\s*((?:{_BARE})(?:\s*\.\s*(?:{_BARE}))*)\s*\]\]")
+_TABLE = re.compile(rf"^\s*\[\s*((?:{_BARE})(?:\s*\.\s*(?:{_BARE}))*)\s*\]")
+_PART = re.compile(_BARE)
+
+
+def _split(dotted: str) -> tuple[str, ...]:
+    parts = []
+    for match in _PART.finditer(dotted):
+        part = match.group(0)
+        if part.startswith('"'):
+            part = json.loads(part)
+        elif part.startswith("'"):
+            part = part[1:-1]
+        parts.append(part)
+    return tuple(parts)
+
+
+class _Locator:
+    """Best-effort line numbers of TOML keys, tables and list items."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.index: dict[tuple[str | int, ...], int] = {}
+        self.starts: list[int] = []
+        counts: dict[tuple[str, ...], int] = {}
+        current: tuple[str | int, ...] = ()
+        in_multiline: str | None = None
+        for n, line in enumerate(self.lines, 1):
+            if in_multiline:
+                if line.count(in_multiline) % 2 == 1:
+                    in_multiline = None
+                continue
+            if match := _ARRAY_TABLE.match(line):
+                name = _split(match.group(1))
+                i = counts.get(name, 0)
+                counts[name] = i + 1
+                current = (*name, i)
+                self._mark(name, n)
+                self._mark(current, n)
+            elif match := _TABLE.match(line):
+                current = _split(match.group(1))
+                self._mark(current, n)
+            elif match := _KEY.match(line):
+                self._mark((*current, *_split(match.group(1))), n)
+            for quotes in ('"""', "'''"):
+                if line.count(quotes) % 2 == 1:
+                    in_multiline = quotes
+
+    def _mark(self, path: tuple[str | int, ...], n: int) -> None:
+        self.index.setdefault(path, n)
+        self.starts.append(n)
+
+    def line(self, path: Sequence[str | int], value: str | None = None) -> int:
+        path = tuple(path)
+        while path and path not in self.index:
+            path = path[:-1]
+        start = self.index.get(path, 1) if path else 1
+        if value:
+            following = [s for s in self.starts if s > start]
+            end = min(following) if following else len(self.lines) + 1
+            wanted = {value, json.dumps(value)[1:-1]}
+            for n in range(start, end):
+                if any(w in self.lines[n - 1] for w in wanted):
+                    return n
+        return start

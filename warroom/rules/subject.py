@@ -1,0 +1,70 @@
+"""Subject and prefix rules: what an email subject and a chat line must say.
+
+- `subject-not-awp` (error): an email's subject is not exactly the policy's
+  `subject` ("Attorney Work Project"): no "Re:"/"Fwd:", no extra words, same
+  case, no spaces around it. Fix "subject".
+- `chat-prefix` (error): a chat topic or message does not start with the
+  policy's prefix (its `chat_prefix`, else `subject`), followed by the end or a
+  non-alphanumeric character. One finding per field ("topic", "body"); an
+  empty topic is fine and an empty body is `empty-body`'s concern. Fix "prefix".
+"""
+
+from __future__ import annotations
+
+from warroom.rules.model import ERROR, Context, DraftDoc, Finding
+from warroom.rules.policy import Policy
+from warroom.rules.text import quote
+
+SUBJECT = "subject-not-awp"
+CHAT_PREFIX = "chat-prefix"
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"), None)
+
+
+def _subject_problem(subject: str, wanted: str) -> str:
+    if not subject.strip():
+        return f'the subject is empty; it must be exactly "{wanted}"'
+    if subject.translate(_INVISIBLE) == wanted:
+        return f'the subject has invisible characters; it must be exactly "{wanted}"'
+    if subject.strip() == wanted:
+        return f'the subject has spaces around "{wanted}"; it must be exactly that'
+    if subject.strip().casefold() == wanted.casefold():
+        return f'the subject must be exactly "{wanted}" (the case differs)'
+    if wanted.casefold() in subject.casefold():
+        return f'the subject must be exactly "{wanted}" and nothing else, not {quote(subject)}'
+    return f'the subject must be exactly "{wanted}", not {quote(subject)}'
+
+
+def subject_not_awp(draft: DraftDoc, policy: Policy, context: Context) -> list[Finding]:
+    if draft.channel != "email" or draft.subject == policy.subject:
+        return []
+    message = _subject_problem(draft.subject, policy.subject)
+    return [Finding(SUBJECT, ERROR, message, "subject", "subject")]
+
+
+def starts_with_prefix(text: str, prefix: str) -> bool:
+    """text starts with prefix, and the prefix is not the start of a longer word."""
+    if not text.startswith(prefix):
+        return False
+    rest = text[len(prefix) :]
+    return not rest or not (rest[0].isalnum() and prefix[-1:].isalnum())
+
+
+def chat_prefix(draft: DraftDoc, policy: Policy, context: Context) -> list[Finding]:
+    if draft.channel != "chat":
+        return []
+    prefix = policy.prefix
+    out = []
+    for name, label in (("topic", "chat topic"), ("body", "chat message")):
+        value = getattr(draft, name)
+        if not value.strip() or starts_with_prefix(value, prefix):
+            continue
+        if starts_with_prefix(value.lstrip(), prefix):
+            why = " (remove the spaces before it)"
+        elif value.casefold().startswith(prefix.casefold()):
+            why = " (the case differs)"
+        else:
+            why = ""
+        message = f'the {label} must start with "{prefix}"{why}'
+        out.append(Finding(CHAT_PREFIX, ERROR, message, name, "prefix"))
+    return out
