@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from textual import events, on, work
 from textual.app import App
@@ -18,8 +19,10 @@ from textual.worker import get_current_worker
 
 from warroom.clock import HybridClock, wall_ms
 from warroom.device import Device
+from warroom.gpg import Keyring
 from warroom.session import Problem, Session
 
+from .export import ExportScreen, default_folder
 from .help import HelpScreen
 from .keys import MAIN_KEYS, load_keymap
 from .main import MainScreen
@@ -35,6 +38,13 @@ TICK_SECONDS = 60.0
 
 class _VerifyAbandoned(Exception):
     pass
+
+
+@runtime_checkable
+class LiveScreen(Protocol):
+    """A screen that shows incident state and redraws when other writers change it."""
+
+    def state_changed(self) -> None: ...
 
 
 class WarroomCommands(Provider):
@@ -83,6 +93,7 @@ class WarroomApp(App):
         keymap: dict[str, str] | None = None,
         new_in: Path | None = None,
         kdf: str = "moderate",
+        gnupghome: Path | None = None,
     ) -> None:
         super().__init__()
         self.incident_path = path
@@ -100,6 +111,8 @@ class WarroomApp(App):
         self.animation_level = "none"
         self._new_in = new_in
         self._kdf = kdf
+        self.keyring = Keyring(gnupghome)
+        """Recipients' public keys (and the IC's signing key) for the comms rules and export."""
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -188,6 +201,9 @@ class WarroomApp(App):
         main = self.main_screen()
         if main is not None:
             main.state_changed()
+        top = self.screen
+        if top is not main and isinstance(top, LiveScreen):
+            top.state_changed()
 
     def tick(self) -> None:
         main = self.main_screen()
@@ -220,6 +236,11 @@ class WarroomApp(App):
             self.pop_screen()
         self.switch_screen(UnlockScreen())
         session.close()
+
+    def action_export_drafts(self) -> None:
+        if self.session is None:
+            return
+        self.push_screen(ExportScreen(self.session, default_folder(self.session, self.now_ms())))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

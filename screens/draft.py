@@ -1,25 +1,45 @@
-"""The draft editor: header fields and a TextArea body, saved at most 1 s after typing stops."""
+"""The draft editor: header fields and a body, the comms rules' findings as you
+type, each recipient's key status, quick fixes, approval. Saved at most 0.8 s
+after typing stops.
+
+The rules run on what is on screen, not on what was last saved, so a finding
+appears and clears with the keystroke. Key lookups run gpg, so they happen in a
+worker, once per address; until one answers, that address shows "checking".
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, Static, TextArea
 
+from warroom import comms
 from warroom.events import DRAFT_CHANNELS
+from warroom.rules.addresses import is_internal
+from warroom.rules.model import ERROR, Finding, KeyStatus
 from warroom.session import Session, SessionError
+from warroom.state import Draft
 
-from .safe import literal
+from .safe import assemble, literal
 
 AUTOSAVE_SECONDS = 0.8
 LIST_FIELDS = ("to", "cc", "bcc")
-TEXT_FIELDS = ("from", "to", "cc", "subject", "topic", "title", "audience")
+TEXT_FIELDS = ("from", "to", "cc", "bcc", "subject", "topic", "title", "audience")
+FIELDS_BY_CHANNEL = {
+    "email": {"from", "to", "cc", "bcc", "subject", "audience"},
+    "chat": {"topic", "audience"},
+    "sms": {"to", "audience"},
+    "statement": {"title", "audience"},
+}
 SMS_BANNER = 'SMS is not for incident communication. Send only: "move to a secure channel".'
+CHECKING = "checking"
+MAX_FINDING_LINES = 6
 
 
 def split_addresses(text: str) -> list[str]:
@@ -27,10 +47,12 @@ def split_addresses(text: str) -> list[str]:
 
 
 class DraftScreen(Screen):
+    # Priority: the fields' own ctrl+a (line start) would otherwise swallow approve.
     BINDINGS = [
         Binding("escape", "close", "Save and close", id="draft.close"),
-        Binding("ctrl+s", "save", "Save now", id="draft.save"),
-        Binding("ctrl+a", "approve", "Approve", id="draft.approve"),
+        Binding("ctrl+s", "save", "Save now", id="draft.save", priority=True),
+        Binding("ctrl+a", "approve", "Approve", id="draft.approve", priority=True),
+        Binding("ctrl+f", "quick_fix", "Quick fix", id="draft.fix", priority=True),
     ]
 
     def __init__(self, session: Session, draft_id: str | None) -> None:
@@ -39,13 +61,37 @@ class DraftScreen(Screen):
         self.draft_id = draft_id
         self._pending: dict[str, Any] = {}
         self._timer = None
+        self._keys: dict[str, KeyStatus] = {}
+        self._asked: set[str] = set()
+        self.findings: list[Finding] = []
+
+    # -- values ------------------------------------------------------------------
+
+    def _saved(self) -> Draft | None:
+        return self.session.state.drafts.get(self.draft_id or "")
 
     def _value(self, name: str) -> Any:
-        draft = self.session.state.drafts.get(self.draft_id or "")
+        draft = self._saved()
         if draft is None:
             return {"channel": "email", "audience": "internal"}.get(name, "")
         value = getattr(draft, "sender" if name == "from" else name)
         return ", ".join(value) if name in LIST_FIELDS else value
+
+    def on_screen(self) -> Draft:
+        """The draft as it stands in the editor, saved or not."""
+        draft = Draft(self.draft_id or "new")
+        saved = self._saved()
+        if saved is not None:
+            draft.status, draft.approvals = saved.status, list(saved.approvals)
+        draft.channel = str(self.query_one("#draft-channel", Select).value)
+        for name in TEXT_FIELDS:
+            value = self.query_one(f"#draft-{name}", Input).value
+            attr = "sender" if name == "from" else name
+            setattr(draft, attr, split_addresses(value) if name in LIST_FIELDS else value)
+        draft.body = self.query_one("#draft-body", TextArea).text
+        return draft
+
+    # -- layout ------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         with Vertical(id="draft-form"):
@@ -64,6 +110,8 @@ class DraftScreen(Screen):
                     yield Label(name.capitalize())
                     yield Input(str(self._value(name)), id=f"draft-{name}", compact=True)
             yield TextArea(str(self._value("body")), id="draft-body", soft_wrap=True)
+            yield Static("", id="draft-keys")
+            yield Static("", id="draft-findings")
             yield Static("", id="draft-status")
         yield Footer()
 
@@ -73,33 +121,107 @@ class DraftScreen(Screen):
         body = self.query_one(TextArea)
         body.cursor_blink = False
         self.show_channel(self._value("channel"))
+        self.relint()
         self.set_status()
         body.focus()
 
     def show_channel(self, channel: str) -> None:
         self.query_one("#sms-banner").display = channel == "sms"
-        shown = {
-            "email": {"from", "to", "cc", "subject", "audience"},
-            "chat": {"topic", "audience"},
-            "sms": {"to", "audience"},
-            "statement": {"title", "audience"},
-        }[channel]
+        self.query_one("#draft-keys").display = channel == "email"
         for name in TEXT_FIELDS:
-            self.query_one(f".field-{name}").display = name in shown
+            self.query_one(f".field-{name}").display = name in FIELDS_BY_CHANNEL[channel]
 
     def set_status(self, note: str = "") -> None:
-        draft = self.session.state.drafts.get(self.draft_id or "")
+        draft = self._saved()
         status = draft.status if draft else "new"
         channel = draft.channel if draft else self.query_one(Select).value
-        text = f"{channel} draft, {status}. {note}  Esc saves and closes; ctrl+a approves."
+        errors = sum(f.severity == ERROR for f in self.findings)
+        verdict = f"{errors} error(s): export is refused. " if errors else ""
+        text = f"{channel} draft, {status}. {verdict}{note}  Esc saves and closes."
         self.query_one("#draft-status", Static).update(literal(text))
 
-    # -- edits and autosave ------------------------------------------------------
+    # -- the rules, live -----------------------------------------------------------
+
+    def key_status(self, address: str) -> KeyStatus:
+        address = address.lower()
+        if address in self._keys:
+            return self._keys[address]
+        if address not in self._asked:
+            self._asked.add(address)
+            pinned = comms.pinned_fingerprints(self.session.state).get(address, "")
+            self.look_up_key(address, pinned)
+        return KeyStatus(address, "unavailable", detail=f"{CHECKING}…")
+
+    @work(thread=True, group="keys")
+    def look_up_key(self, address: str, pinned: str) -> None:
+        status = self.app.keyring.resolve(address, pinned)
+        self.app.call_from_thread(self._key_known, address, status)
+
+    def _key_known(self, address: str, status: KeyStatus) -> None:
+        self._keys[address] = status
+        self.relint()
+
+    def relint(self) -> None:
+        draft = self.on_screen()
+        self.findings = comms.review(
+            self.session.state, self.session.policy, draft, self.key_status
+        )
+        self.show_findings()
+        if draft.channel == "email":
+            self.show_keys(draft)
+
+    def show_findings(self) -> None:
+        lines = Text()
+        for finding in self.findings[:MAX_FINDING_LINES]:
+            mark, style = ("✗", "bold red") if finding.severity == ERROR else ("!", "yellow")
+            fix = "  (ctrl+f fixes)" if finding.fix else ""
+            if lines:
+                lines.append("\n")
+            lines.append_text(
+                assemble((f"{mark} {finding.rule}", style), f" [{finding.field}] ", finding.message)
+            )
+            lines.append(fix, style="dim")
+        if len(self.findings) > MAX_FINDING_LINES:
+            lines.append(f"\n… and {len(self.findings) - MAX_FINDING_LINES} more", style="dim")
+        if not self.findings:
+            lines.append("✓ no findings", style="green")
+        self.query_one("#draft-findings", Static).update(lines)
+        self.set_status()
+
+    def show_keys(self, draft: Draft) -> None:
+        doc = comms.draft_doc(draft)
+        line = Text("Keys: ", style="bold")
+        addresses = comms.email_addresses(doc)
+        for i, address in enumerate(addresses):
+            if i:
+                line.append("  ")
+            line.append_text(literal(address))
+            if is_internal(address, self.session.policy):
+                line.append(" internal", style="dim")
+                continue
+            status = self.key_status(address)
+            if status.usable:
+                line.append(f" found {status.fingerprint[-16:]}", style="green")
+            elif status.detail.startswith(CHECKING):
+                line.append(f" {CHECKING}…", style="dim")
+            else:
+                line.append(f" {status.status}", style="bold red")
+        if not addresses:
+            line.append("no recipients yet", style="dim")
+        self.query_one("#draft-keys", Static).update(line)
+
+    def state_changed(self) -> None:
+        """Another writer changed the incident (roster pins, policy, checklist)."""
+        self.relint()
+
+    # -- edits and autosave --------------------------------------------------------
 
     def changed(self, name: str, value: Any) -> None:
+        self.relint()
         if name in LIST_FIELDS:
             value = split_addresses(value)
         if value == self._saved_value(name):
+            self._pending.pop(name, None)
             return
         self._pending[name] = value
         if self._timer is not None:
@@ -142,12 +264,37 @@ class DraftScreen(Screen):
         self.set_status("saved")
         self.app.state_changed()
 
+    def action_quick_fix(self) -> None:
+        """Apply the first fix a finding offers: the policy's subject, or its prefix."""
+        finding = next((f for f in self.findings if f.fix), None)
+        if finding is None:
+            self.notify("Nothing here has a quick fix", severity="warning")
+            return
+        prefix = self.session.policy.prefix
+        if finding.fix == "subject":
+            self.query_one("#draft-subject", Input).value = self.session.policy.subject
+        elif finding.fix == "prefix" and finding.field == "topic":
+            field = self.query_one("#draft-topic", Input)
+            field.value = f"{prefix}: {field.value.strip()}".rstrip(": ")
+        elif finding.fix == "prefix" and finding.field == "body":
+            body = self.query_one("#draft-body", TextArea)
+            body.text = f"{prefix}: {body.text.lstrip()}"
+        self.notify(f"Fixed: {finding.rule}")
+
     def action_approve(self) -> None:
         self.action_save()
         if self.draft_id is None:
             self.notify("Nothing to approve yet", severity="warning")
             return
-        self.session.approve_draft(self.draft_id)
+        if any(s.detail.startswith(CHECKING) for s in map(self.key_status, self._asked)):
+            self.notify("Still checking recipients' keys; try again in a moment")
+            return
+        try:
+            self.session.approve_draft(self.draft_id, keys=self.key_status)
+        except SessionError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.relint()
         self.set_status("approved")
         self.app.state_changed()
 

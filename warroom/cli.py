@@ -133,6 +133,11 @@ def init(
 @click.argument("text")
 @click.option("--kind", type=click.Choice(ev.USER_ENTRY_KINDS), default="note", show_default=True)
 @click.option(
+    "--phase",
+    type=click.Choice(ev.ATTACK_PHASES),
+    help="The attack phase an attacker entry marks (implies --kind attacker).",
+)
+@click.option(
     "--at",
     "at_text",
     metavar="ISO8601",
@@ -145,18 +150,31 @@ def note(
     path: Path,
     text: str,
     kind: str,
+    phase: str | None,
     at_text: str | None,
     author: str | None,
     tags: tuple[str, ...],
     passphrase_file: Path | None,
 ) -> None:
-    """Add a timeline entry; prints its id."""
+    """Add a timeline entry; prints its id.
+
+    An attacker entry may mark a phase of the attack (--phase), from which
+    `warroom metrics` works out time to detect, dwell time and the rest.
+    """
+    if phase:
+        source = click.get_current_context().get_parameter_source("kind")
+        if source is click.core.ParameterSource.DEFAULT:
+            kind = "attacker"
+        elif kind != "attacker":
+            raise Failure(f"--phase marks an attacker entry, not a {kind} entry")
     try:
         at = parse_iso(at_text) if at_text else None
     except ValueError as exc:
         raise Failure(str(exc)) from None
     with unlocked(path, passphrase_file) as session:
-        click.echo(session.add_note(text, kind=kind, at=at, author=author, tags=tags))
+        click.echo(
+            session.add_note(text, kind=kind, at=at, author=author, tags=tags, phase=phase or "")
+        )
 
 
 @cli.command()
@@ -369,6 +387,13 @@ def run_console(path: Path | None, auto_lock: float, **options: Any) -> None:
     ).run()
 
 
+gnupghome_console_option = click.option(
+    "--gnupghome",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="GnuPG home with recipients' keys, for the draft editor and export "
+    "(default: $GNUPGHOME or ~/.gnupg).",
+)
+
 auto_lock_option = click.option(
     "--auto-lock",
     type=float,
@@ -382,8 +407,11 @@ auto_lock_option = click.option(
 @cli.command("open")
 @path_argument
 @auto_lock_option
+@gnupghome_console_option
 @passphrase_option
-def open_incident(path: Path, auto_lock: float, passphrase_file: Path | None) -> None:
+def open_incident(
+    path: Path, auto_lock: float, gnupghome: Path | None, passphrase_file: Path | None
+) -> None:
     """Open the war-room console on PATH (also: warroom PATH).
 
     Without --passphrase-file the console asks for the passphrase itself.
@@ -393,7 +421,7 @@ def open_incident(path: Path, auto_lock: float, passphrase_file: Path | None) ->
     except SessionError as exc:
         raise Failure(str(exc)) from None
     passphrase = read_passphrase(passphrase_file) if passphrase_file else None
-    run_console(path, auto_lock, passphrase=passphrase)
+    run_console(path, auto_lock, passphrase=passphrase, gnupghome=gnupghome)
 
 
 @cli.command()

@@ -85,8 +85,17 @@ class FakeMonotonic:
 
 
 @pytest.fixture
-def make_app(incident: Path) -> Callable[..., WarroomApp]:
+def empty_gnupghome(tmp_path: Path) -> Path:
+    """A GnuPG home with no keys: the console never reads the user's own ~/.gnupg in tests."""
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    return home
+
+
+@pytest.fixture
+def make_app(incident: Path, empty_gnupghome: Path) -> Callable[..., WarroomApp]:
     def factory(**options) -> WarroomApp:  # noqa: ANN003
+        options.setdefault("gnupghome", empty_gnupghome)
         options.setdefault("passphrase", PASSPHRASE)
         options.setdefault("device", frozen_device())
         options.setdefault("clock", frozen_clock())

@@ -18,6 +18,7 @@ def then_press(ui, *keys: str):  # noqa: ANN001, ANN201
     async def run_before(pilot) -> None:  # noqa: ANN001
         await ui.wait_unlocked(pilot)
         await pilot.press(*keys)
+        await pilot.app.workers.wait_for_complete()  # e.g. the draft editor's key lookups
         await pilot.pause()
 
     return run_before
