@@ -245,6 +245,9 @@ class DraftScreen(Screen):
     @on(Select.Changed, "#draft-channel")
     def channel_changed(self, event: Select.Changed) -> None:
         self.show_channel(str(event.value))
+        audience = self.query_one("#draft-audience", Input)
+        if event.value == "statement" and audience.value == "internal":
+            audience.value = "public"  # a statement is public unless said otherwise
         self.changed("channel", event.value)
 
     def action_save(self) -> None:

@@ -109,7 +109,7 @@ class ExportScreen(ModalScreen[Path | None]):
         except (ExportError, OSError) as exc:
             self.app.call_from_thread(self._finished, None, str(exc))
             return
-        summary = f"Exported {len(result.files)} drafts to {result.out}"
+        summary = f"Exported {result.drafts} drafts ({len(result.files)} files) to {result.out}"
         self.app.call_from_thread(self._finished, result.out, summary)
 
     def _finished(self, out: Path | None, message: str) -> None:

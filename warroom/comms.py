@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from warroom.rules.addresses import is_internal, parse_addresses
+from warroom.rules.addresses import is_internal, parse_address, parse_addresses
 from warroom.rules.lint import lint
 from warroom.rules.model import Context, DraftDoc, Finding, KeyLookup, KeyStatus
 from warroom.rules.policy import Policy
@@ -58,7 +58,9 @@ def context_for(state: IncidentState, draft: Draft, keys: KeyLookup | None) -> C
     readiness["approval"] = approved
     return Context(
         keys=keys,
-        roster_emails=frozenset(p.email.lower() for p in state.people.values() if p.email),
+        roster_emails=frozenset(
+            address for p in state.people.values() if (address := roster_address(p.email))
+        ),
         disclosure_approved=approved or bool(disclosure),
         forensics_done=_step_done(state, FORENSICS_STEP),
         readiness=readiness,
@@ -71,9 +73,29 @@ def review(
     return lint(draft_doc(draft), policy, context_for(state, draft, keys))
 
 
+def roster_address(value: str) -> str:
+    """The bare, lower-cased address of a roster email field ("Eve <EVE@x.com>" ->
+    "eve@x.com"); "" when it is not exactly one address."""
+    spec = parse_address(value) if value else None
+    return spec.lower() if spec else ""
+
+
+def _pins(state: IncidentState) -> dict[str, set[str]]:
+    pins: dict[str, set[str]] = {}
+    for person in state.people.values():
+        address = roster_address(person.email)
+        # as warroom.gpg.normalize_fingerprint (not imported: it loads python-gnupg)
+        fingerprint = "".join(person.gpg.split()).upper().removeprefix("0X")
+        if address and fingerprint:
+            pins.setdefault(address, set()).add(fingerprint)
+    return pins
+
+
 def pinned_fingerprints(state: IncidentState) -> dict[str, str]:
-    """address -> the key fingerprint pinned on the roster for it."""
-    return {p.email.lower(): p.gpg for p in state.people.values() if p.email and p.gpg}
+    """address -> the key fingerprint pinned on the roster for it. An address the
+    roster pins to two different keys is left out: `key_lookup` reports it as
+    ambiguous rather than pick one."""
+    return {a: next(iter(f)) for a, f in _pins(state).items() if len(f) == 1}
 
 
 def key_lookup(
@@ -81,13 +103,23 @@ def key_lookup(
 ) -> Callable[[str], KeyStatus]:
     """A KeyLookup over `resolve(address, pinned)` (Keyring.resolve) that uses the
     roster's pins and asks gpg once per address."""
-    pins = pinned_fingerprints(state)
+    pins = _pins(state)
     cache: dict[str, KeyStatus] = {}
 
     def lookup(address: str) -> KeyStatus:
         address = address.lower()
         if address not in cache:
-            cache[address] = resolve(address, pins.get(address, ""))
+            pinned = sorted(pins.get(address, ()))
+            if len(pinned) > 1:
+                cache[address] = KeyStatus(
+                    address,
+                    "ambiguous",
+                    "",
+                    f"the roster pins {len(pinned)} different keys for this address "
+                    f"({', '.join(pinned)}); keep one",
+                )
+            else:
+                cache[address] = resolve(address, pinned[0] if pinned else "")
         return cache[address]
 
     return lookup

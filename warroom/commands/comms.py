@@ -148,7 +148,7 @@ def draft() -> None:
 
 
 def _fields(doc: DraftDoc) -> dict[str, object]:
-    fields: dict[str, object] = {
+    return {
         "channel": doc.channel,
         "from": doc.sender,
         "to": list(doc.to),
@@ -158,10 +158,10 @@ def _fields(doc: DraftDoc) -> dict[str, object]:
         "topic": doc.topic,
         "title": doc.title,
         "body": doc.body,
+        # always stored, even empty: the incident's default ("internal") would
+        # otherwise make the rules read the draft otherwise than `warroom lint` does
+        "audience": doc.audience,
     }
-    if doc.audience:
-        fields["audience"] = doc.audience
-    return fields
 
 
 @draft.command("add")

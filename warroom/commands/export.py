@@ -53,8 +53,9 @@ def export(
     """Export from the incident.
 
     drafts: every approved, lint-clean draft: emails as .eml (PGP/MIME, encrypted
-    to every recipient and the sender when anyone is outside the company; signed
-    when all are inside and --sign-key is set), chat, SMS and statements as text,
+    to every recipient and the sender when anyone is outside the company, each Bcc
+    recipient in a copy of their own; signed when all are inside and --sign-key is
+    set), chat, SMS and statements as text,
     plus manifest.json signed by this device (manifest.json.sig) and, with
     --sign-key, by GPG (manifest.json.asc). Check it with `warroom verify-export`.
     Refused, and nothing written, while any approved draft has an error.
@@ -104,7 +105,12 @@ def _export_drafts(
         except OSError as exc:
             raise Failure(f"cannot write {out}: {exc.strerror or exc}") from None
     for record in result.files:
-        click.echo(f"{record['file']}  {record['form']}  ({record['draft']}, {record['channel']})")
+        bcc = " (bcc copy)" if record.get("bcc_copy") else ""
+        click.echo(
+            f"{record['file']}  {record['form']}{bcc}  ({record['draft']}, {record['channel']})"
+        )
     for draft_id, reason in result.skipped:
         click.echo(f"skipped {draft_id}: {reason}", err=True)
-    click.echo(f"exported {len(result.files)} drafts to {out}")
+    files = len(result.files)
+    more = f" ({files} files)" if files != result.drafts else ""
+    click.echo(f"exported {result.drafts} drafts{more} to {out}")

@@ -2,8 +2,16 @@
 
 Everything is built in memory first; nothing is written while any approved
 draft has an error, and an email with a recipient outside the company is only
-ever written encrypted (to every recipient and the sender). Files land in a
+ever written encrypted (to its recipients and the sender). Files land in a
 private staging folder renamed into place, so a failure leaves no half export.
+
+Bcc and encryption: a PGP message names the key ids it is encrypted to, so one
+message encrypted to To, Cc and Bcc keys would tell every reader who else got it.
+An encrypted email with Bcc recipients is therefore written as separate copies
+(RFC 5322 section 3.6.3): `ID.eml` encrypted to To + Cc + the sender, and for
+each Bcc recipient `ID.bccN.eml` encrypted to that recipient and the sender
+only, with a Bcc header naming that recipient alone. Each email's record in the
+manifest says whom its file is for (`deliver_to`) and whether it is a Bcc copy.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import make_msgid
 from pathlib import Path
@@ -29,6 +37,7 @@ from warroom.export.manifest import (
     sha256_hex,
 )
 from warroom.gpg import GpgError, Keyring
+from warroom.rules.addresses import parse_addresses
 from warroom.rules.model import ERROR, DraftDoc, Finding
 from warroom.session import Session
 from warroom.state import Draft
@@ -44,6 +53,11 @@ class ExportResult:
     out: Path
     files: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def drafts(self) -> int:
+        """How many drafts were exported (an email with Bcc makes more than one file)."""
+        return len({record["draft"] for record in self.files})
 
 
 @dataclass
@@ -89,7 +103,11 @@ def export_drafts(
     ]
     if refusals:
         raise ExportError("export refused while errors stand:\n  " + "\n  ".join(refusals))
-    built = [_build(session, d, reviewed[d.id], keys, keyring, sign_key, now_ms) for d in approved]
+    built = [
+        copy
+        for d in approved
+        for copy in _build(session, d, reviewed[d.id], keys, keyring, sign_key, now_ms)
+    ]
     manifest = {
         "format": FORMAT,
         "incident": state.incident.codename,
@@ -130,10 +148,10 @@ def _build(
     keyring: Keyring,
     sign_key: str,
     now_ms: int,
-) -> _Built:
-    doc = comms.draft_doc(draft)
+) -> list[_Built]:
+    """The file(s) for one draft: one, or for an encrypted email with Bcc one per copy."""
     approval = draft.approvals[-1]
-    record: dict[str, Any] = {
+    base: dict[str, Any] = {
         "draft": draft.id,
         "channel": draft.channel,
         "findings": [f.to_dict() for f in findings],
@@ -143,26 +161,27 @@ def _build(
         "signed_by": "",
     }
     if draft.channel == "email":
-        name, data = (
-            f"{draft.id}.eml",
-            _email(session, doc, keys, keyring, sign_key, now_ms, record),
-        )
+        copies = _emails(session, comms.draft_doc(draft), keys, keyring, sign_key, now_ms, base)
     else:
         name, data = _text_file(draft)
-        record["form"] = "text"
-    record |= {"file": name, "sha256": sha256_hex(data)}
-    return _Built(name, data, record)
+        copies = [(name, data, base | {"form": "text"})]
+    return [
+        _Built(name, data, record | {"file": name, "sha256": sha256_hex(data)})
+        for name, data, record in copies
+    ]
 
 
-def _email(
+def _emails(
     session: Session,
     doc: DraftDoc,
     keys: comms.KeyLookup,
     keyring: Keyring,
     sign_key: str,
     now_ms: int,
-    record: dict[str, Any],
-) -> bytes:
+    base: dict[str, Any],
+) -> list[tuple[str, bytes, dict[str, Any]]]:
+    """(file name, .eml bytes, manifest record) for each copy of an email draft."""
+    draft_id = base["draft"]
     sender = comms.sender_address(doc)
     envelope = eml.Envelope(
         sender=doc.sender,
@@ -172,26 +191,55 @@ def _email(
         date=datetime.fromtimestamp(now_ms / 1000, UTC),
         message_id=make_msgid(domain=sender.rpartition("@")[2] or "warroom.invalid"),
     )
-    if comms.has_external(doc, session.policy):
-        fingerprints = []
-        for address in [*comms.email_addresses(doc), sender]:
-            status = keys(address) if address else None
-            if status is None or not status.usable:
-                why = status.detail or status.status if status else "no sender address"
-                raise ExportError(
-                    f"draft {record['draft']}: cannot encrypt to {address or 'the sender'}: {why}"
-                )
-            if status.fingerprint not in fingerprints:
-                fingerprints.append(status.fingerprint)
-        msg = _gpg(lambda: eml.build_encrypted(envelope, doc.body, keyring, fingerprints, sign_key))
-        record |= {"form": "encrypted", "encrypted_to": fingerprints, "signed_by": sign_key}
-    elif sign_key:
-        msg = _gpg(lambda: eml.build_signed(envelope, doc.body, keyring, sign_key))
-        record |= {"form": "signed", "signed_by": sign_key}
-    else:
-        msg = eml.build_plain(envelope, doc.body)
-        record["form"] = "plain"
-    return eml.message_bytes(msg)
+    everyone = comms.email_addresses(doc)
+    if not comms.has_external(doc, session.policy):
+        if sign_key:
+            msg = _gpg(lambda: eml.build_signed(envelope, doc.body, keyring, sign_key))
+            form = {"form": "signed", "signed_by": sign_key}
+        else:
+            msg = eml.build_plain(envelope, doc.body)
+            form = {"form": "plain"}
+        record = base | form | {"deliver_to": everyone, "bcc_copy": False}
+        return [(f"{draft_id}.eml", eml.message_bytes(msg), record)]
+    visible = comms.email_addresses(replace(doc, bcc=()))
+    hidden = [a for a in everyone if a not in visible]
+    copies: list[tuple[str, list[str], tuple[str, ...]]] = []
+    if visible:
+        copies.append((f"{draft_id}.eml", visible, ()))
+    typed = {spec.lower(): raw for raw, spec in reversed(parse_addresses(doc.bcc)) if spec}
+    for n, address in enumerate(hidden, 1):
+        copies.append((f"{draft_id}.bcc{n}.eml", [address], (typed.get(address, address),)))
+    out = []
+    for name, readers, bcc in copies:
+        fingerprints = _fingerprints(draft_id, [*readers, sender], keys)
+        env = replace(envelope, bcc=bcc)
+        msg = _gpg(
+            lambda e=env, f=fingerprints: eml.build_encrypted(e, doc.body, keyring, f, sign_key)
+        )
+        record = base | {
+            "form": "encrypted",
+            "encrypted_to": fingerprints,
+            "signed_by": sign_key,
+            "deliver_to": readers,
+            "bcc_copy": bool(bcc),
+        }
+        out.append((name, eml.message_bytes(msg), record))
+    return out
+
+
+def _fingerprints(draft_id: str, addresses: list[str], keys: comms.KeyLookup) -> list[str]:
+    """The key to encrypt to for each address (the last one is the sender's)."""
+    fingerprints: list[str] = []
+    for address in addresses:
+        status = keys(address) if address else None
+        if status is None or not status.usable:
+            why = (status.detail or status.status) if status else "no sender address"
+            raise ExportError(
+                f"draft {draft_id}: cannot encrypt to {address or 'the sender'}: {why}"
+            )
+        if status.fingerprint not in fingerprints:
+            fingerprints.append(status.fingerprint)
+    return fingerprints
 
 
 def _text_file(draft: Draft) -> tuple[str, bytes]:

@@ -7,11 +7,14 @@ message's first part is flattened once, signed over exactly those bytes, and
 `message_bytes` checks that the file holds them unchanged.
 
 An encrypted message carries only From/To/Cc/Subject/Date/Message-ID outside the
-ciphertext; the body (and any signature over it) is inside. Bcc never appears.
+ciphertext; the body (and any signature over it) is inside. A Bcc header is
+written only when the envelope says so: in a Bcc recipient's own copy, naming
+that recipient alone (RFC 5322 section 3.6.3), never in the To/Cc copy.
 """
 
 from __future__ import annotations
 
+import base64
 import email.policy
 import secrets
 from collections.abc import Sequence
@@ -44,6 +47,8 @@ class Envelope:
     subject: str
     date: datetime
     message_id: str
+    bcc: tuple[str, ...] = ()
+    """Only for a Bcc recipient's own copy: that recipient."""
 
 
 def quoted_printable(text: str) -> str:
@@ -96,12 +101,41 @@ def _envelope(env: Envelope) -> EmailMessage:
         msg["To"] = ", ".join(env.to)
     if env.cc:
         msg["Cc"] = ", ".join(env.cc)
-    msg["Subject"] = env.subject
+    if env.bcc:
+        msg["Bcc"] = ", ".join(env.bcc)
+    _set_subject(msg, env.subject)
     msg["Date"] = format_datetime(env.date)
     if env.message_id:
         msg["Message-ID"] = env.message_id
     msg["MIME-Version"] = "1.0"
     return msg
+
+
+_WORD_BYTES = 42
+"""UTF-8 bytes per encoded-word: `=?utf-8?b?` + 56 base64 characters + `?=` is 68
+characters, so "Subject: " and one word fit in 78."""
+
+
+def _set_subject(msg: EmailMessage, subject: str) -> None:
+    """The Subject, so that a reader decodes exactly `subject` (the rules demand the
+    policy's string and nothing else). Printable ASCII that fits on the line is
+    written as it is; anything else as RFC 2047 base64 encoded-words cut between
+    characters, with the spaces inside them. The email package's own folding can
+    drop the space between two encoded-words, which readers then join ("по делу
+    номер" read back as "по делуномер"), or start a long ASCII subject on the next
+    line, which readers then read with a leading space."""
+    fits = len("Subject: ") + len(subject) <= POLICY.max_line_length
+    if fits and subject.isascii() and subject.isprintable() and "=?" not in subject:
+        msg["Subject"] = subject
+        return
+    words: list[bytes] = [b""]
+    for char in subject:
+        data = char.encode("utf-8")
+        if words[-1] and len(words[-1]) + len(data) > _WORD_BYTES:
+            words.append(b"")
+        words[-1] += data
+    encoded = [f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words]
+    msg.set_raw("Subject", "\r\n ".join(encoded))
 
 
 def _flatten(msg: Message) -> bytes:
