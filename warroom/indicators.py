@@ -15,7 +15,9 @@ What counts (and what does not):
   is an IP address or a name under a known top-level domain (so internal links
   to ``wiki.corp.local`` are not indicators). Scheme and host are lower-cased,
   the path is kept as typed; trailing punctuation and an unbalanced closing
-  bracket are dropped. A URL is one indicator: its host is not listed again as a
+  bracket are dropped. A control character or a bidirectional mark or override
+  ends a URL (RFC 3987 bars them from IRIs; in a blocklist they would hide what
+  it says). A URL is one indicator: its host is not listed again as a
   domain (and an e-mail address's domain is not either).
 - **IPv4**: four dotted decimals that `ipaddress` accepts (so no leading zeros),
   not part of a longer dotted run (``1.2.3.4.5``) or a host name
@@ -67,14 +69,14 @@ Unicode NFC form first, so an accented name is one label however it was typed.
 
 from __future__ import annotations
 
-import csv
-import io
 import ipaddress
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from warroom.export import tabular
 
 IOC_TYPES = ("ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "account")
 NETWORK_TYPES = ("ipv4", "ipv6", "domain", "url")
@@ -299,6 +301,10 @@ def _ipv6(text: str) -> str | None:
     return ip.compressed
 
 
+_CONTROLS = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+"""C0, DEL, C1 and the bidirectional marks, overrides and isolates (as warroom.sanitize
+strips): never part of a URL (RFC 3987 bars bidi controls from IRIs), so one ends it."""
+_CONTROL_RE = re.compile(f"[{_CONTROLS}]")
 _URL_HEAD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<rest>.*)", re.S)
 _SCHEMES = ("http", "https", "ftp", "ftps", "sftp", "ws", "wss")
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
@@ -307,7 +313,7 @@ _CLOSERS = {")": "(", "]": "[", "}": "{"}
 def _url(text: str) -> str | None:
     """Normal form of a URL: scheme and host lower-cased, path as typed."""
     text = text.replace(_DOT, ".")
-    if any(c.isspace() or ord(c) < 32 for c in text):
+    if any(c.isspace() for c in text) or _CONTROL_RE.search(text):
         return None
     head = _URL_HEAD.fullmatch(text)
     if head is None or head["scheme"].lower() not in _SCHEMES:
@@ -394,7 +400,7 @@ def is_valid(value: str, type_: str) -> bool:
 
 # -- finding them in text ---------------------------------------------------------
 
-_URL_RE = re.compile(r"(?<![\w.+-])(?:https?|ftps?|sftp|wss?)://[^\s<>\"'`]+", re.I)
+_URL_RE = re.compile(rf"(?<![\w.+-])(?:https?|ftps?|sftp|wss?)://[^\s<>\"'`{_CONTROLS}]+", re.I)
 _TRAILING = ".,;:!?'\"*" + _DOT
 
 _EMAIL_RE = re.compile(
@@ -606,38 +612,14 @@ def blocklist(indicators: Iterable[_HasValueAndType]) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        text = ""
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, list | tuple):
-        text = ";".join(str(v) for v in value)
-    else:
-        text = str(value)
-    if text.startswith(_FORMULA_STARTS):
-        text = "'" + text  # a spreadsheet would run it as a formula
-    return text
-
-
 def to_csv(rows: Iterable[Mapping[str, object]], fields: Sequence[str] | None = None) -> str:
-    """Rows (dicts with value, type, status, ...) as CSV with a header line.
+    """Rows (dicts with value, type, status, ...) as CSV with a header line, through
+    the one CSV writer, `warroom.export.tabular.to_csv` (see there: formulas
+    neutralised, controls stripped, lists joined with ";", CRLF line ends).
 
     The columns are `fields`, or every key in the order the rows first use them.
-    None is an empty cell, a list is joined with ";". Lines end in CRLF, as RFC 4180
-    has it (and so a carriage return inside a cell is quoted too). A cell
-    that starts with = + - @, a tab or a carriage return gets a leading "'" so
-    that a spreadsheet shows it rather than running it as a formula.
     """
     rows = list(rows)
     if fields is None:
         fields = list(dict.fromkeys(key for row in rows for key in row))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_cell(field) for field in fields])
-    for row in rows:
-        writer.writerow([_cell(row.get(field)) for field in fields])
-    return out.getvalue()
+    return tabular.to_csv(fields, rows)

@@ -109,8 +109,9 @@ def _followup_fields(fields: dict[str, Any]) -> dict[str, Any]:
     if "title" in fields and not str(fields["title"]).strip():
         raise SessionError("a follow-up needs a title")
     if fields.get("due"):
+        # fromisoformat also takes 20270105 and 2027-W01-1: keep the one written form.
         try:
-            date.fromisoformat(fields["due"])
+            fields["due"] = date.fromisoformat(fields["due"]).isoformat()
         except (TypeError, ValueError):
             raise SessionError("due must be a date: YYYY-MM-DD") from None
     return fields

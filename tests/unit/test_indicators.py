@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from warroom.export import tabular
 from warroom.indicators import IOC_TYPES, Indicator, blocklist, extract, is_valid, refang, to_csv
 
 SHA256 = "9f86d081884c7d659a2feae0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -261,7 +262,8 @@ def test_to_csv_neutralises_formulas_and_parses_back() -> None:
         {"value": "203.0.113.9", "type": "ipv4", "status": "new", "note": '+1, "quoted"\nline'},
         {"value": "alice", "type": "account", "status": "new", "note": "@SUM(A1)", "x": None},
         {"value": "a", "type": "account", "status": "-1", "note": "\tx", "entries": ["T1", "T2"]},
-        {"value": "b", "type": "account", "status": "new", "note": "\rcmd"},
+        {"value": "b", "type": "account", "status": "new", "note": "\r=cmd", "x": 0},
+        {"value": "c", "type": "account", "status": "new", "note": "\x1b[31mred", "x": False},
     ]
     text = to_csv(rows)
     parsed = list(csv.reader(io.StringIO(text, newline="")))
@@ -270,11 +272,28 @@ def test_to_csv_neutralises_formulas_and_parses_back() -> None:
     assert parsed[2] == ["203.0.113.9", "ipv4", "new", '\'+1, "quoted"\nline', "", ""]
     assert parsed[3] == ["alice", "account", "new", "'@SUM(A1)", "", ""]
     assert parsed[4] == ["a", "account", "'-1", "'\tx", "", "T1;T2"]
-    assert parsed[5] == ["b", "account", "new", "'\rcmd", "", ""]
-    assert len(parsed) == 6
+    # Controls are stripped (a carriage return too), and then the formula check is made.
+    assert parsed[5] == ["b", "account", "new", "'=cmd", "0", ""]
+    assert parsed[6] == ["c", "account", "new", "[31mred", "false", ""]
+    assert len(parsed) == 7
+
+
+def test_to_csv_is_the_one_csv_writer() -> None:
+    rows = [{"value": "evil.com", "type": "domain", "entries": ["T1", "T2"], "note": "-x"}]
+    fields = ["value", "type", "entries", "note"]
+    assert to_csv(rows, fields) == tabular.to_csv(fields, rows)
 
 
 def test_to_csv_with_fields() -> None:
     text = to_csv([{"value": "evil.com", "type": "domain", "extra": 1}], ["type", "value"])
     assert text == "type,value\r\ndomain,evil.com\r\n"
     assert to_csv([], ["value"]) == "value\r\n"
+
+
+def test_a_control_or_bidi_character_ends_a_url() -> None:
+    for char in ("\x1b", "\x07", "\x85", "\u202e", "\u2066", "\u200f"):
+        assert extract(f"get http://evil.com/a{char}b.exe now") == [
+            Indicator("http://evil.com/a", "url")
+        ], repr(char)
+        assert not is_valid(f"http://evil.com/a{char}b", "url")
+    assert blocklist([Indicator("http://evil.com/a\u202eexe.txt", "url")]) == ""

@@ -52,7 +52,7 @@ def evidence() -> None:
 @click.option(
     "--file",
     "file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Hash this file (streamed, never read whole).",
 )
 @click.option("--description", default="", help="What it is (default: the file's name).")
@@ -83,10 +83,17 @@ def evidence_add(
     """Register an item of evidence; prints its id and SHA-256."""
     if file is None and not description:
         raise Failure("give --file F (to hash it) or --description T, or both")
+    if file is not None:  # before the passphrase; the names printed without controls
+        if not file.exists():
+            raise Failure(f"{one_line(str(file))}: no such file")
+        if file.is_dir():
+            raise Failure(f"{one_line(str(file))}: is a directory, not a file")
     size = None
-    if file is not None:
-        digest, size = _hash_file(file, digest)
     with unlocked(path, passphrase_file) as session:
+        # Hashed once the incident is open: a wrong passphrase or a missing incident
+        # file is reported at once, not after an hour spent on a disk image.
+        if file is not None:
+            digest, size = _hash_file(file, digest)
         evidence_id = session.add_evidence(
             description or file.name if file else description,
             kind=kind,
@@ -105,7 +112,9 @@ def _hash_file(file: Path, expected: str) -> tuple[str, int]:
     size = file.stat().st_size
     try:
         with click.progressbar(
-            length=size, label=f"hashing {file.name}", file=click.get_text_stream("stderr")
+            length=size,
+            label=f"hashing {one_line(file.name)}",
+            file=click.get_text_stream("stderr"),
         ) as bar:
             done = [0]
 
@@ -115,9 +124,11 @@ def _hash_file(file: Path, expected: str) -> tuple[str, int]:
 
             digest = evidence_mod.sha256_file(file, progress=progress)
     except evidence_mod.EvidenceError as exc:
-        raise Failure(str(exc)) from None
+        raise Failure(one_line(str(exc))) from None
     if expected and expected.lower() != digest:
-        raise Failure(f"{file}: SHA-256 is {digest}, not the {expected} given")
+        raise Failure(
+            f"{one_line(str(file))}: SHA-256 is {digest}, not the {one_line(expected)} given"
+        )
     return digest, size
 
 
@@ -219,7 +230,7 @@ def _mark(status: str, help_text: str) -> click.Command:
     def command(path: Path, value: str, note: str, passphrase_file: Path | None) -> None:
         with unlocked(path, passphrase_file) as session:
             row = session.mark_indicator(value, status, note)
-        click.echo(f"{row.value} ({row.type}): {row.status}")
+        click.echo(f"{one_line(row.value)} ({row.type}): {row.status}")
 
     return command
 
@@ -278,7 +289,9 @@ def followup_set(
 def followup_list(path: Path, fmt: str, passphrase_file: Path | None) -> None:
     """Every follow-up action."""
     with unlocked(path, passphrase_file) as session:
-        rows = [asdict(f) for f in session.state.followups.values()]
+        rows = [
+            {**asdict(f), "added_at": iso(f.added_at)} for f in session.state.followups.values()
+        ]
     if fmt == "json":
         dump_json(rows)
         return

@@ -4,11 +4,15 @@ Sections: issue summary (duration, impact), timeline (the same rows as
 `warroom timeline`), root cause, resolution, corrective and preventive
 measures, follow-up tasks with owners, attack metrics, and appendices for the
 responders, evidence and confirmed indicators. Every piece of text a person
-typed goes through `md_text`, so nothing in it becomes markup or a link.
+typed, and every value the fold does not check against a fixed vocabulary
+(evidence ids, kinds and hashes, due dates, indicator types: a hostile device
+can write anything there), goes through `md_text`, so nothing in it becomes
+markup or a link.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from warroom import events as ev
@@ -29,6 +33,7 @@ SECTIONS = (
     "Attack metrics",
 )
 _NONE = "_Not recorded._"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def _paragraph(text: str) -> str:
@@ -75,7 +80,13 @@ def render(
         out.append("")
     out += ["## Follow-up tasks\n"]
     tasks = [
-        (md_text(f.title), f.kind, md_text(f.owner) or "**unowned**", f.due or "-", f.status)
+        (
+            md_text(f.title),
+            f.kind,
+            md_text(f.owner) or "**unowned**",
+            md_text(f.due) or "-",
+            f.status,
+        )
         for f in state.followups.values()
     ]
     out.append(md_table(("Task", "Kind", "Owner", "Due", "Status"), tasks) if tasks else _NONE)
@@ -111,11 +122,17 @@ def _appendices(state: IncidentState, indicators: Sequence[IndicatorRow]) -> lis
     out.append(md_table(("Who", "Role", "From", "Until"), people) if people else _NONE)
     out.append("\n## Appendix: evidence\n")
     items = [
-        (e.id, e.kind, md_text(e.item), f"`{e.sha256}`" if e.sha256 else "-", md_text(e.location))
+        (
+            md_text(e.id),
+            md_text(e.kind),
+            md_text(e.item),
+            f"`{e.sha256}`" if _HEX64.fullmatch(e.sha256) else md_text(e.sha256) or "-",
+            md_text(e.location),
+        )
         for e in state.evidence.values()
     ]
     out.append(md_table(("Id", "Kind", "Item", "SHA-256", "Kept at"), items) if items else _NONE)
     out.append("\n## Appendix: confirmed indicators\n")
-    confirmed = [(md_text(r.value), r.type) for r in indicators if r.status == "confirmed"]
+    confirmed = [(md_text(r.value), md_text(r.type)) for r in indicators if r.status == "confirmed"]
     out.append(md_table(("Indicator", "Type"), confirmed) if confirmed else _NONE)
     return out
