@@ -75,7 +75,7 @@ class WarroomApp(App):
     COMMANDS = App.COMMANDS | {WarroomCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
-        Binding("ctrl+l", "lock", "Lock", id="lock"),
+        Binding("ctrl+l", "lock", "Lock", id="lock", priority=True),
         Binding("question_mark", "help", "Help", id="help"),
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,27 +13,42 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 
+from warroom.notesyntax import NoteSyntaxError, parse_note
 from warroom.session import Session, SessionError
 from warroom.state import Entry
 
 from .assign import AssignScreen
 from .draft import DraftScreen
+from .evidence import EvidenceScreen, HashJob
+from .followups import FollowUpsScreen
+from .incident import IncidentScreen
+from .indicators import IndicatorsScreen
 from .keys import MAIN_KEYS
+from .metrics import MetricsScreen
+from .register import RegisterScreen
 from .safe import assemble
 from .widgets.checklist import ChecklistPane
 from .widgets.drafts import DraftsPane
 from .widgets.header import IncidentHeader
 from .widgets.keyhints import KeyHints
-from .widgets.roster import RosterPane
+from .widgets.roster import RosterBox, RosterPane
 from .widgets.timeline import TimelineView
 
 PANES = {  # pane name -> (the widget that takes focus, the box marked active)
     "checklist": ("#checklist-list", "#checklist"),
-    "roster": ("#roster", "#roster"),
+    "roster": ("#roster", "#roster-pane"),
     "timeline": ("#timeline", "#timeline-pane"),
     "drafts": ("#drafts", "#drafts"),
 }
 IDLE_PROMPT = "n: add a note   /: filter the timeline"
+NOTE_PROMPT = "note: Enter adds, Esc cancels  (decision: … or attacker/detected: … set its kind)"
+REGISTERS: dict[str, type[RegisterScreen]] = {
+    "evidence": EvidenceScreen,
+    "indicators": IndicatorsScreen,
+    "metrics": MetricsScreen,
+    "followups": FollowUpsScreen,
+    "incident": IncidentScreen,
+}
 COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
 """Below either, one pane shows at a time (1-4 switch, z toggles)."""
 
@@ -50,12 +66,15 @@ class MainScreen(Screen):
         self._generation = session.generation
         self._input_mode: str | None = None
         self._return_focus: Widget | None = None
+        self.hash_jobs: list[HashJob] = []
+        """Evidence files being hashed: their workers run here, so closing the
+        evidence register does not stop them (locking does)."""
 
     def compose(self) -> ComposeResult:
         yield IncidentHeader(id="header")
         with Grid(id="panes"):
             yield ChecklistPane(id="checklist")
-            yield RosterPane(id="roster")
+            yield RosterBox(id="roster-pane")
             with Vertical(id="timeline-pane"):
                 yield TimelineView(id="timeline")
                 yield Static(id="entry-detail")
@@ -83,7 +102,7 @@ class MainScreen(Screen):
     def refresh_panes(self) -> None:
         state = self.session.state
         self.query_one(ChecklistPane).show(state)
-        self.query_one(RosterPane).show(state)
+        self.query_one(RosterBox).show(state)
         self.query_one(DraftsPane).show(state)
         self.refresh_header()
 
@@ -157,7 +176,7 @@ class MainScreen(Screen):
         field.focus()
 
     def action_note(self) -> None:
-        self.open_input("note", "note: Enter adds, Esc cancels")
+        self.open_input("note", NOTE_PROMPT)
 
     def action_filter(self) -> None:
         self.open_input("filter", "filter the timeline: Enter applies, Esc clears")
@@ -202,6 +221,10 @@ class MainScreen(Screen):
             person_id = self.session.add_person(name, state="joined")
         self.session.assign_role(role, person_id)
 
+    def action_open_register(self, name: str) -> None:
+        """Evidence, indicators, attack metrics, follow-ups, the incident's fields."""
+        self.app.push_screen(REGISTERS[name](self))
+
     def action_new_draft(self) -> None:
         self.app.push_screen(DraftScreen(self.session, None))
 
@@ -220,8 +243,13 @@ class MainScreen(Screen):
     @on(Input.Submitted, "#command-input")
     def submitted(self, event: Input.Submitted) -> None:
         if self._input_mode == "note":
-            text = event.value.strip()
-            if text and self.write(lambda: self.session.add_note(text)):
+            try:
+                note = parse_note(event.value)
+            except NoteSyntaxError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            change = partial(self.session.add_note, note.text, kind=note.kind, phase=note.phase)
+            if note.text and self.write(change):
                 # Land on the new note: the timeline redraws for it anyway, so this
                 # costs no extra bytes (going back to another pane would redraw that too).
                 self._return_focus = self.query_one(TimelineView)

@@ -1,0 +1,341 @@
+"""The evidence register: items, their hashes, where they are kept, chain of custody.
+
+Adding an item with a file path hashes the file in a thread worker (streamed: a
+disk image of any size in constant memory) and registers the item when the hash
+is done. The worker belongs to the main screen, not to this one: closing the
+register does not stop a long hash, and its progress shows here whenever the
+register is open again. Locking the console stops it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
+
+from warroom.evidence import DEFAULT_RETENTION_DAYS, EVIDENCE_KINDS, EvidenceError, sha256_file
+from warroom.session import Session
+from warroom.state import Evidence
+
+from .keys import REGISTER_KEYS
+from .register import (
+    FormField,
+    Host,
+    RegisterScreen,
+    apply,
+    cell,
+    refill,
+    selected_key,
+    tell,
+    utc,
+)
+from .safe import assemble, literal
+
+HASH_GROUP = "evidence.hash"
+PROGRESS_SECONDS = 0.25
+"""Hash progress reaches the screen at most this often: a quiet terminal."""
+SHORT_HASH = 8
+COLUMNS = [  # 120 columns wide with the cell padding; narrower terminals scroll sideways
+    ("ID", 7),
+    ("Kind", 11),
+    ("Item", 22),
+    ("SHA-256", SHORT_HASH + 1),
+    ("Kept at", 14),
+    ("RO", 3),
+    ("Collected by", 12),
+    ("Collected", 12),
+    ("Retain until", 12),
+]
+
+
+@dataclass(slots=True)
+class HashJob:
+    """A file being hashed before its item is registered."""
+
+    path: Path
+    done: int = 0
+    total: int = 0
+
+    def describe(self) -> Text:
+        percent = 100 * self.done // self.total if self.total else 0
+        return assemble(
+            ("Hashing ", "bold"),
+            str(self.path),
+            f": {percent}% of {human_size(self.total)}",
+        )
+
+
+class _Abandoned(Exception):
+    pass
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
+def short_hash(sha256: str) -> str:
+    return sha256[:SHORT_HASH] + "…" if sha256 else "—"
+
+
+def item_details(item: Evidence) -> Text:
+    """Everything about one item, its custody notes in order."""
+    text = assemble((item.id, "bold"), f"  {item.kind}  ", (item.item, "bold"))
+    if item.read_only:
+        text.append("  read-only")
+    else:
+        text.append("  NOT read-only", style="bold red")
+    text.append("\nSHA-256  ")
+    text.append(item.sha256 or "not recorded", style="" if item.sha256 else "dim")
+    if item.size is not None:
+        text.append(f"   size {human_size(item.size)}")
+    if item.source:
+        text.append("\nFrom     ")
+        text.append_text(literal(item.source))
+    text.append("\nKept at  ")
+    text.append_text(literal(item.location or "(not said)"))
+    text.append("\nCollected by ")
+    text.append_text(literal(item.collected_by))
+    retain = utc(item.retain_until, date_only=True)
+    text.append(f" at {utc(item.collected_at)}; retain until {retain}")
+    text.append("\nChain of custody", style="bold underline")
+    if not item.custody:
+        text.append("\n  no notes yet (c adds one)", style="dim")
+    for note in item.custody:
+        text.append(f"\n  {utc(note.at)}  ")
+        text.append_text(assemble((note.by, "italic"), "  ", note.text))
+    return text
+
+
+class EvidenceScreen(RegisterScreen):
+    NAME = "evidence"
+    TITLE = "Evidence register"
+    BINDINGS = REGISTER_KEYS["evidence"]
+
+    def compose_body(self) -> ComposeResult:
+        yield DataTable(id="evidence-table", cursor_type="row", classes="register-table")
+        yield Static(id="evidence-progress")
+        with VerticalScroll(id="evidence-details", classes="register-details"):
+            yield Static(id="evidence-detail")
+
+    def prepare(self) -> None:
+        table = self.query_one(DataTable)
+        for label, width in COLUMNS:
+            table.add_column(label, width=width, key=label)
+        table.focus()
+
+    def view_key(self) -> object:
+        return tuple(
+            (e.id, e.item, e.kind, e.sha256, e.location, e.read_only, len(e.custody))
+            for e in self.session.state.evidence.values()
+        )
+
+    def show(self) -> None:
+        items = list(self.session.state.evidence.values())
+        refill(
+            self.query_one(DataTable),
+            (
+                (
+                    e.id,
+                    (
+                        cell(e.id, "bold"),
+                        cell(e.kind),
+                        cell(e.item),
+                        cell(short_hash(e.sha256), "" if e.sha256 else "dim"),
+                        cell(e.location or "—"),
+                        cell("yes" if e.read_only else "NO", "" if e.read_only else "bold red"),
+                        cell(e.collected_by),
+                        cell(utc(e.collected_at, short=True)),
+                        cell(utc(e.retain_until, date_only=True)),
+                    ),
+                )
+                for e in items
+            ),
+        )
+        self.set_title(f"{len(items)} item(s)")
+        self.show_details()
+
+    def selected(self) -> Evidence | None:
+        key = selected_key(self.query_one(DataTable))
+        return self.session.state.evidence.get(key) if key else None
+
+    @on(DataTable.RowHighlighted)
+    def show_details(self) -> None:
+        item = self.selected()
+        detail = item_details(item) if item else literal("No evidence yet: a adds an item.", "dim")
+        self.query_one("#evidence-detail", Static).update(detail)
+
+    def show_progress(self) -> None:
+        jobs = self.host.hash_jobs
+        progress = self.query_one("#evidence-progress", Static)
+        progress.display = bool(jobs)
+        progress.update(Text("\n").join(job.describe() for job in jobs))
+
+    def state_changed(self) -> None:
+        super().state_changed()
+        if self.is_mounted:
+            self.show_progress()
+
+    # -- actions -------------------------------------------------------------------
+
+    def action_add(self) -> None:
+        self.open_form(
+            "Add evidence",
+            [
+                FormField("item", "Item", placeholder="what it is (a file's name if empty)"),
+                FormField("kind", "Kind", options=EVIDENCE_KINDS),
+                FormField("location", "Kept at", placeholder="where it is kept"),
+                FormField("file", "File", placeholder="optional: a path to hash (SHA-256)"),
+                FormField("sha256", "SHA-256", placeholder="or the hash, if taken elsewhere"),
+                FormField("retain", "Keep days", str(DEFAULT_RETENTION_DAYS)),
+                FormField("read_only", "Read-only", "yes", options=("yes", "no")),
+            ],
+            self.submit_item,
+        )
+
+    def submit_item(self, values: dict[str, str]) -> bool:
+        item, file, sha = values["item"].strip(), values["file"].strip(), values["sha256"].strip()
+        try:
+            retain = int(values["retain"].strip() or DEFAULT_RETENTION_DAYS)
+        except ValueError:
+            tell(self.app, "Keep days must be a whole number of days", "error")
+            return False
+        fields = {
+            "kind": values["kind"],
+            "location": values["location"].strip(),
+            "read_only": values["read_only"] == "yes",
+            "retain_days": retain,
+        }
+        if not file:
+            return self.write(lambda: self.session.add_evidence(item, sha256=sha, **fields))
+        if sha:
+            tell(self.app, "Give a file to hash or a SHA-256, not both", "error")
+            return False
+        path = Path(file).expanduser()
+        if not path.exists() or path.is_dir():
+            tell(
+                self.app,
+                f"{path}: {'is a directory' if path.is_dir() else 'no such file'}",
+                "error",
+            )
+            return False
+        if retain < 1:
+            tell(self.app, "evidence is kept at least one day", "error")
+            return False
+        start_hash(self.app, self.host, path, item or path.name, fields)
+        self.show_progress()
+        return True
+
+    def action_custody(self) -> None:
+        item = self.selected()
+        if item is None:
+            tell(self.app, "Select an item first (a adds one)", "warning")
+            return
+        self.open_form(
+            f"Custody note for {item.id}",
+            [
+                FormField("text", "Note", placeholder="who took it where, who looked at it"),
+                FormField("location", "Now kept", placeholder="optional: its new location"),
+            ],
+            lambda v: self.write(
+                lambda: self.session.note_custody(
+                    item.id, v["text"], location=v["location"].strip()
+                )
+            ),
+        )
+
+
+# -- hashing -------------------------------------------------------------------------
+
+
+def start_hash(app: App, host: Host, path: Path, item: str, fields: dict) -> None:
+    """Hash `path` in a thread worker owned by `host`, then register the item."""
+    job = HashJob(path)
+    host.hash_jobs.append(job)
+    host.run_worker(  # type: ignore[attr-defined]
+        partial(_hash, app, host, host.session, job, item, fields),
+        name=f"hash {path.name}",
+        group=HASH_GROUP,
+        thread=True,
+        exit_on_error=False,
+    )
+
+
+def _hash(app: App, host: Host, session: Session, job: HashJob, item: str, fields: dict) -> None:
+    worker = get_current_worker()
+    last = 0.0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last
+        if worker.is_cancelled or app.session is not session:  # type: ignore[attr-defined]
+            raise _Abandoned
+        job.done, job.total = done, total
+        now = time.monotonic()
+        if now - last >= PROGRESS_SECONDS:
+            last = now
+            _from_thread(app, _show_progress, app)
+
+    try:
+        digest = sha256_file(job.path, progress=progress)
+    except _Abandoned:
+        return
+    except EvidenceError as exc:
+        _from_thread(app, _hash_failed, app, host, job, str(exc))
+        return
+    _from_thread(app, _hashed, app, host, session, job, digest, item, fields)
+
+
+def _from_thread(app: App, callback, *args) -> None:  # noqa: ANN001
+    with contextlib.suppress(RuntimeError):  # the app is gone
+        app.call_from_thread(callback, *args)
+
+
+def _show_progress(app: App) -> None:
+    if isinstance(app.screen, EvidenceScreen):
+        app.screen.show_progress()
+
+
+def _finish(host: Host, job: HashJob) -> None:
+    if job in host.hash_jobs:
+        host.hash_jobs.remove(job)
+
+
+def _hash_failed(app: App, host: Host, job: HashJob, message: str) -> None:
+    _finish(host, job)
+    tell(app, f"Not registered: {message}", "error")
+    _show_progress(app)
+
+
+def _hashed(
+    app: App, host: Host, session: Session, job: HashJob, digest: str, item: str, fields: dict
+) -> None:
+    _finish(host, job)
+    if app.session is not session:  # type: ignore[attr-defined]  # locked meanwhile
+        return
+    added: list[str] = []
+    ok = apply(
+        app,
+        lambda: added.append(
+            session.add_evidence(
+                item, sha256=digest, size=job.total, source=str(job.path), **fields
+            )
+        ),
+    )
+    if ok:
+        tell(app, f"{added[0]} registered, SHA-256 {digest[:16]}…")
+    _show_progress(app)

@@ -1,0 +1,294 @@
+"""What the register screens share (evidence, indicators, metrics, follow-ups, the
+incident's fields): a title line, a body, a key line; Esc closes; every change
+goes through `write()`, which shows a SessionError as a notification; and
+`state_changed()`, which the app calls when other writers change the incident.
+
+Also the small forms they open: a few labelled lines (Input or Select), Enter or
+ctrl+s saves, Esc cancels. A form stays open when the change it makes fails, so
+nothing typed is lost to a typo in a date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.widgets.data_table import RowDoesNotExist
+
+from warroom.sanitize import one_line
+from warroom.session import Session, SessionError
+
+from .keys import FORM_KEYS, REGISTER_KEYS
+from .safe import literal
+from .widgets.keyhints import KeyHints
+
+if TYPE_CHECKING:
+    from .evidence import HashJob
+
+
+class Host(Protocol):
+    """The screen registers are opened from (the main screen): it outlives them."""
+
+    session: Session
+    hash_jobs: list[HashJob]
+
+    def action_open_register(self, name: str) -> None: ...
+
+
+def tell(app: App, message: str, severity: SeverityLevel = "information") -> None:
+    """A notification that may quote what people typed: literal, controls stripped."""
+    app.notify(one_line(message), severity=severity, markup=False)
+
+
+def apply(app: App, change: Callable[[], object]) -> bool:
+    """Run a change on the session; a SessionError becomes a notification."""
+    try:
+        change()
+    except SessionError as exc:
+        tell(app, str(exc), "error")
+        return False
+    app.state_changed()  # the main screen's panes (and the screen on top)
+    return True
+
+
+def utc(ms: int | None, *, date_only: bool = False, short: bool = False) -> str:
+    """A time for a table cell, in UTC: 2026-11-18 11:06Z, the date alone, or short:
+    11-18 11:06Z (as the timeline shows it)."""
+    if not ms:
+        return "—"
+    try:
+        moment = datetime.fromtimestamp(ms / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return "(invalid time)"
+    layout = "%Y-%m-%d" if date_only else ("%m-%d %H:%MZ" if short else "%Y-%m-%d %H:%MZ")
+    return moment.strftime(layout)
+
+
+def cell(value: str, style: str = "") -> Text:
+    """A table cell of untrusted text: literal, controls stripped, one line."""
+    text = literal(value, style)
+    text.no_wrap, text.overflow = True, "ellipsis"
+    return text
+
+
+def refill(table: DataTable, rows: Iterable[tuple[str, Sequence[Any]]]) -> None:
+    """Replace a table's rows, keeping the cursor on the same row key if it is still there."""
+    keep: str | None = None
+    if table.row_count and table.is_valid_row_index(table.cursor_row):
+        keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    old_row = table.cursor_row
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    if not table.row_count:
+        return
+    try:
+        row = table.get_row_index(keep) if keep is not None else 0
+    except RowDoesNotExist:  # the row went away: stay near where the cursor was
+        row = min(old_row, table.row_count - 1)
+    table.move_cursor(row=row, animate=False)
+
+
+def selected_key(table: DataTable) -> str | None:
+    if not table.row_count or not table.is_valid_row_index(table.cursor_row):
+        return None
+    return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+
+class RegisterCommands(Provider):
+    """The open register's own keys, in the command palette."""
+
+    def _commands(self) -> list[tuple[str, str]]:
+        screen = self.screen
+        if not isinstance(screen, RegisterScreen):
+            return []
+        title = screen.TITLE
+        return [(f"{title}: {b.description}", b.action) for b in REGISTER_KEYS[screen.NAME]]
+
+    async def discover(self) -> Hits:
+        for name, action in self._commands():
+            yield DiscoveryHit(name, partial(self.app.run_action, action, self.screen), help=action)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, action in self._commands():
+            if score := matcher.match(name):
+                yield Hit(
+                    score,
+                    matcher.highlight(name),
+                    partial(self.app.run_action, action, self.screen),
+                    help=action,
+                )
+
+
+class RegisterScreen(Screen):
+    """A full screen over the main one, for one register of the incident."""
+
+    NAME: ClassVar[str] = ""
+    """Its key in keys.REGISTER_KEYS (and the main screen's open_register action)."""
+    TITLE: ClassVar[str] = ""
+    COMMANDS = {RegisterCommands}
+
+    def __init__(self, host: Host) -> None:
+        super().__init__()
+        self.host = host
+        self.session = host.session
+        self._shown: Hashable = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="register-title", classes="register-title")
+        yield from self.compose_body()
+        yield KeyHints(REGISTER_KEYS[self.NAME], id="register-keys")
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def prepare(self) -> None:
+        """Set the body up before the first draw (columns, focus)."""
+
+    def on_mount(self) -> None:
+        # Subclasses set up in prepare(): Textual calls every on_mount along the MRO.
+        self.prepare()
+        self.query_one(KeyHints).show(self.app.current_keymap())
+        self.state_changed()
+
+    def on_screen_resume(self) -> None:
+        self.state_changed()  # a form closed, or someone wrote while it was open
+
+    def set_title(self, *parts: str | tuple[str, str]) -> None:
+        text = Text()
+        text.append(self.TITLE, "bold")
+        for part in parts:
+            text.append("  ")
+            text.append_text(literal(*part) if isinstance(part, tuple) else literal(part))
+        self.query_one("#register-title", Static).update(text, layout=False)
+
+    # -- state to screen -------------------------------------------------------
+
+    def view_key(self) -> Hashable:
+        """What the screen shows, as a value: redraw only when it changes."""
+        return None
+
+    def show(self) -> None:
+        """Draw the register from the session's state."""
+
+    def state_changed(self) -> None:
+        """Our writes and other writers' (the app calls this on the screen on top)."""
+        if not self.is_mounted:
+            return
+        key = self.view_key()
+        if key is not None and key == self._shown:
+            return
+        self._shown = key
+        self.show()
+
+    # -- changes -----------------------------------------------------------------
+
+    def write(self, change: Callable[[], object]) -> bool:
+        """Run a change on the session; show its error instead of raising."""
+        if not apply(self.app, change):
+            return False
+        self.state_changed()  # at once, whether or not the app refreshed the top screen
+        return True
+
+    def open_form(
+        self, title: str, fields: list[FormField], submit: Callable[[dict[str, str]], bool]
+    ) -> None:
+        self.app.push_screen(FormScreen(title, fields, submit))
+
+    # -- actions -------------------------------------------------------------------
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    def action_open_register(self, name: str) -> None:
+        """From the command palette: another register replaces this one."""
+        if name == self.NAME:
+            return
+        host = self.host
+        self.dismiss()
+        host.action_open_register(name)
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    name: str
+    label: str
+    value: str = ""
+    options: tuple[str, ...] = ()
+    """A Select of these (value = label) when given; else a one-line Input."""
+    placeholder: str = ""
+
+
+class FormScreen(ModalScreen[None]):
+    """A small form. `submit(values)` makes the change and says whether it worked:
+    only then does the form close."""
+
+    BINDINGS = FORM_KEYS
+
+    def __init__(
+        self, title: str, fields: list[FormField], submit: Callable[[dict[str, str]], bool]
+    ) -> None:
+        super().__init__()
+        self._title = title
+        self._fields = fields
+        self._submit = submit
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form-box"):
+            yield Static(literal(self._title, "bold"), id="form-heading")
+            for field in self._fields:
+                with Horizontal(classes="form-row"):
+                    yield Label(field.label)
+                    if field.options:
+                        yield Select(
+                            [(o, o) for o in field.options],
+                            value=field.value or field.options[0],
+                            allow_blank=False,
+                            id=f"form-{field.name}",
+                            compact=True,
+                        )
+                    else:
+                        yield Input(
+                            one_line(field.value),
+                            placeholder=field.placeholder,
+                            id=f"form-{field.name}",
+                            compact=True,
+                        )
+            yield Static(
+                literal("Enter or ctrl+s saves, Esc cancels, Tab moves", "dim"), id="form-hint"
+            )
+
+    def on_mount(self) -> None:
+        for field in self.query(Input):
+            field.cursor_blink = False
+        self.query_one(f"#form-{self._fields[0].name}").focus()
+
+    def values(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for field in self._fields:
+            widget = self.query_one(f"#form-{field.name}")
+            out[field.name] = str(widget.value)
+        return out
+
+    @on(Input.Submitted)
+    def line_submitted(self) -> None:
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        if self._submit(self.values()):
+            self.dismiss()
+
+    def action_cancel(self) -> None:
+        self.dismiss()
