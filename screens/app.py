@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual import events, on, work
 from textual.app import App
@@ -19,11 +19,12 @@ from textual.worker import get_current_worker
 
 from warroom.clock import HybridClock, wall_ms
 from warroom.device import Device
-from warroom.gpg import Keyring
 from warroom.session import Problem, Session
 
-from .export import ExportScreen, default_folder
 from .help import HelpScreen
+
+if TYPE_CHECKING:
+    from warroom.gpg import Keyring
 from .keys import MAIN_KEYS, load_keymap
 from .main import MainScreen
 from .unlock import UnlockScreen
@@ -111,8 +112,8 @@ class WarroomApp(App):
         self.animation_level = "none"
         self._new_in = new_in
         self._kdf = kdf
-        self.keyring = Keyring(gnupghome)
-        """Recipients' public keys (and the IC's signing key) for the comms rules and export."""
+        self._gnupghome = gnupghome
+        self._keyring: Keyring | None = None
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -139,6 +140,16 @@ class WarroomApp(App):
     def current_keymap(self) -> dict[str, str]:
         """The user's remapped keys, by binding id (what help and the key line show)."""
         return dict(self._keymap or {})
+
+    @property
+    def keyring(self) -> Keyring:
+        """Recipients' public keys (and the IC's signing key), for the draft editor and
+        export. Made on first use: gpg is not on the path to the first paint."""
+        if self._keyring is None:
+            from warroom.gpg import Keyring
+
+            self._keyring = Keyring(self._gnupghome)
+        return self._keyring
 
     @property
     def device(self) -> Device | None:
@@ -240,6 +251,8 @@ class WarroomApp(App):
     def action_export_drafts(self) -> None:
         if self.session is None:
             return
+        from .export import ExportScreen, default_folder
+
         self.push_screen(ExportScreen(self.session, default_folder(self.session, self.now_ms())))
 
     def action_help(self) -> None:

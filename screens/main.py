@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,15 +19,11 @@ from warroom.notesyntax import NoteSyntaxError, parse_note
 from warroom.session import Session, SessionError
 from warroom.state import Entry
 
+if TYPE_CHECKING:
+    from .evidence import HashJob
+
 from .assign import AssignScreen
-from .draft import DraftScreen
-from .evidence import EvidenceScreen, HashJob
-from .followups import FollowUpsScreen
-from .incident import IncidentScreen
-from .indicators import IndicatorsScreen
 from .keys import MAIN_KEYS
-from .metrics import MetricsScreen
-from .register import RegisterScreen
 from .safe import assemble
 from .widgets.checklist import ChecklistPane
 from .widgets.drafts import DraftsPane
@@ -42,12 +40,12 @@ PANES = {  # pane name -> (the widget that takes focus, the box marked active)
 }
 IDLE_PROMPT = "n: add a note   /: filter the timeline"
 NOTE_PROMPT = "note: Enter adds, Esc cancels  (decision: … or attacker/detected: … set its kind)"
-REGISTERS: dict[str, type[RegisterScreen]] = {
-    "evidence": EvidenceScreen,
-    "indicators": IndicatorsScreen,
-    "metrics": MetricsScreen,
-    "followups": FollowUpsScreen,
-    "incident": IncidentScreen,
+REGISTERS = {  # register name -> (module, screen class); loaded when first opened
+    "evidence": ("evidence", "EvidenceScreen"),
+    "indicators": ("indicators", "IndicatorsScreen"),
+    "metrics": ("metrics", "MetricsScreen"),
+    "followups": ("followups", "FollowUpsScreen"),
+    "incident": ("incident", "IncidentScreen"),
 }
 COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
 """Below either, one pane shows at a time (1-4 switch, z toggles)."""
@@ -66,7 +64,7 @@ class MainScreen(Screen):
         self._generation = session.generation
         self._input_mode: str | None = None
         self._return_focus: Widget | None = None
-        self.hash_jobs: list[HashJob] = []
+        self.hash_jobs: list[HashJob] = []  # evidence files being hashed
         """Evidence files being hashed: their workers run here, so closing the
         evidence register does not stop them (locking does)."""
 
@@ -148,7 +146,7 @@ class MainScreen(Screen):
 
     @on(OptionList.OptionSelected, "#drafts")
     def open_draft(self, event: OptionList.OptionSelected) -> None:
-        self.app.push_screen(DraftScreen(self.session, event.option.id))
+        self.open_editor(event.option.id)
 
     # -- actions -----------------------------------------------------------------
 
@@ -223,10 +221,18 @@ class MainScreen(Screen):
 
     def action_open_register(self, name: str) -> None:
         """Evidence, indicators, attack metrics, follow-ups, the incident's fields."""
-        self.app.push_screen(REGISTERS[name](self))
+        # Imported here, not at the top: they are not needed for the first paint.
+        module, cls = REGISTERS[name]
+        screen = getattr(importlib.import_module(f".{module}", __package__), cls)
+        self.app.push_screen(screen(self))
 
     def action_new_draft(self) -> None:
-        self.app.push_screen(DraftScreen(self.session, None))
+        self.open_editor(None)
+
+    def open_editor(self, draft_id: str | None) -> None:
+        from .draft import DraftScreen  # with the comms rules: not needed for the first paint
+
+        self.app.push_screen(DraftScreen(self.session, draft_id))
 
     def write(self, change: Callable[[], object]) -> bool:
         """Run a change on the session; show its error instead of raising."""

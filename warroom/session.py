@@ -15,18 +15,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warroom import codename as codenames
-from warroom import comms, crypto, evidence, iocs, metrics, playbooks
+from warroom import crypto, evidence, metrics, playbooks
 from warroom import events as ev
 from warroom.clock import Hlc, HybridClock, wall_ms
 from warroom.device import Device, load_device
 from warroom.events import Event
-from warroom.rules.model import ERROR, Finding, KeyLookup
-from warroom.rules.policy import Policy, PolicyError, default_policy, parse_policy
 from warroom.state import Entry, Fold, IncidentState
 from warroom.store import Row, Store, StoreError
+
+if TYPE_CHECKING:  # the comms rules and the indicator register load on first use:
+    # they are not on the console's path to its first paint (benchmarks/console.py).
+    from warroom.iocs import IndicatorRow, Register
+    from warroom.rules.model import Finding, KeyLookup
+    from warroom.rules.policy import Policy
 
 
 class SessionError(Exception):
@@ -137,7 +141,7 @@ class Session:
         self._heads: dict[bytes, tuple[int, bytes]] = {}  # device -> (seq, row hash)
         self.problems: list[Problem] = []
         self._policy: tuple[str, Policy] | None = None
-        self._iocs = iocs.Register()
+        self._iocs: Register | None = None
         self._data_version = store.data_version()
         self._load(store.rows(), full=True)
 
@@ -628,11 +632,13 @@ class Session:
         draft = self.state.drafts.get(draft_id)
         if draft is None:
             raise SessionError(f"no draft {draft_id!r}")
+        from warroom import comms
+
         return comms.review(self.state, self.policy, draft, keys)
 
     def approve_draft(self, draft_id: str, keys: KeyLookup | None = None) -> None:
         """Approve a draft: refused while a rule finds an error in it."""
-        errors = [f for f in self.draft_findings(draft_id, keys) if f.severity == ERROR]
+        errors = [f for f in self.draft_findings(draft_id, keys) if f.severity == "error"]
         if errors:
             raise SessionError(
                 f"draft {draft_id} cannot be approved: "
@@ -645,6 +651,8 @@ class Session:
     @property
     def policy(self) -> Policy:
         """The incident's comms policy, or the shipped default."""
+        from warroom.rules.policy import PolicyError, default_policy, parse_policy
+
         text = self.state.policy_text
         if self._policy is None or self._policy[0] != text:
             try:
@@ -656,6 +664,8 @@ class Session:
 
     def set_policy(self, text: str, source: str = "policy") -> None:
         """Store a policy (TOML) in the incident, encrypted; "" restores the default."""
+        from warroom.rules.policy import PolicyError, parse_policy
+
         if text:
             try:
                 parse_policy(text, source)
@@ -722,15 +732,23 @@ class Session:
 
     # indicators
 
-    def indicators(self) -> list[iocs.IndicatorRow]:
-        """Indicators found in the timeline, with people's verdicts."""
-        return self._iocs.rows(self.state)
+    @property
+    def _register(self) -> Register:
+        if self._iocs is None:
+            from warroom.iocs import Register
 
-    def mark_indicator(self, value: str, status: str, note: str = "") -> iocs.IndicatorRow:
+            self._iocs = Register()
+        return self._iocs
+
+    def indicators(self) -> list[IndicatorRow]:
+        """Indicators found in the timeline, with people's verdicts."""
+        return self._register.rows(self.state)
+
+    def mark_indicator(self, value: str, status: str, note: str = "") -> IndicatorRow:
         """Confirm or dismiss an indicator (or add one the timeline does not name)."""
         if status not in ev.INDICATOR_STATUSES:
             raise SessionError(f"status must be one of {', '.join(ev.INDICATOR_STATUSES)}")
-        row = self._iocs.find(self.state, value)
+        row = self._register.find(self.state, value)
         if row is None:
             raise SessionError(f"{value!r} is not an IP address, domain, URL, hash or account")
         self._one(
@@ -743,7 +761,7 @@ class Session:
                 "by": self.device.name,
             },
         )
-        return self._iocs.find(self.state, row.value) or row
+        return self._register.find(self.state, row.value) or row
 
     def attack_metrics(self) -> metrics.AttackMetrics:
         """Time to detect, dwell time, time to contain and to resolve, from the
