@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.worker import get_current_worker
 
 from warroom.clock import HybridClock, wall_ms
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from warroom.gpg import Keyring
 from .keys import MAIN_KEYS, load_keymap
 from .main import MainScreen
+from .palette import ActionsProvider
 from .unlock import UnlockScreen
 from .wizard import NewIncidentScreen
 
@@ -48,26 +48,11 @@ class LiveScreen(Protocol):
     def state_changed(self) -> None: ...
 
 
-class WarroomCommands(Provider):
+class WarroomCommands(ActionsProvider):
     """Every key action, in the command palette too."""
 
     def _commands(self) -> list[tuple[str, str]]:
         return [(b.description, b.action) for b in MAIN_KEYS]
-
-    async def discover(self) -> Hits:
-        for name, action in self._commands():
-            yield DiscoveryHit(name, partial(self.app.run_action, action, self.screen), help=action)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, action in self._commands():
-            if score := matcher.match(name):
-                yield Hit(
-                    score,
-                    matcher.highlight(name),
-                    partial(self.app.run_action, action, self.screen),
-                    help=action,
-                )
 
 
 class WarroomApp(App):

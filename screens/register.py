@@ -13,13 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
@@ -30,6 +28,7 @@ from warroom.sanitize import one_line
 from warroom.session import Session, SessionError
 
 from .keys import FORM_KEYS, REGISTER_KEYS
+from .palette import ActionsProvider
 from .safe import literal
 from .widgets.keyhints import KeyHints
 
@@ -106,7 +105,7 @@ def selected_key(table: DataTable) -> str | None:
     return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
 
-class RegisterCommands(Provider):
+class RegisterCommands(ActionsProvider):
     """The open register's own keys, in the command palette."""
 
     def _commands(self) -> list[tuple[str, str]]:
@@ -115,21 +114,6 @@ class RegisterCommands(Provider):
             return []
         title = screen.TITLE
         return [(f"{title}: {b.description}", b.action) for b in REGISTER_KEYS[screen.NAME]]
-
-    async def discover(self) -> Hits:
-        for name, action in self._commands():
-            yield DiscoveryHit(name, partial(self.app.run_action, action, self.screen), help=action)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, action in self._commands():
-            if score := matcher.match(name):
-                yield Hit(
-                    score,
-                    matcher.highlight(name),
-                    partial(self.app.run_action, action, self.screen),
-                    help=action,
-                )
 
 
 class RegisterScreen(Screen):
