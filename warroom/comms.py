@@ -135,8 +135,7 @@ def email_addresses(doc: DraftDoc) -> list[str]:
 
 
 def sender_address(doc: DraftDoc) -> str:
-    parsed = parse_addresses([doc.sender]) if doc.sender else []
-    return (parsed[0][1] or "").lower() if parsed else ""
+    return (parse_address(doc.sender) or "").lower() if doc.sender else ""
 
 
 def has_external(doc: DraftDoc, policy: Policy) -> bool:

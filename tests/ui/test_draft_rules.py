@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from pathlib import Path
 
 from textual.widgets import Input, Static, TextArea
@@ -128,4 +129,6 @@ async def test_key_status_and_approval_with_the_recipients_key(
         )
         assert msg.get_content_type() == "multipart/encrypted"
         assert msg["Subject"] == "Attorney Work Project"
-        assert ic  # the sender's key is among those the message was encrypted to
+        manifest = json.loads((out / "manifest.json").read_text())
+        (record,) = [f for f in manifest["files"] if f["draft"] == draft_id]
+        assert set(record["encrypted_to"]) == {lena, ic}  # the recipient and the sender

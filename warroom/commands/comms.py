@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def lint_command(
     """
     rules_policy = read_policy(policy_file) if policy_file else default_policy()
     ring = keyring(gnupghome)
-    context = Context(keys=lambda address: ring.resolve(address))
+    context = Context(keys=functools.cache(ring.resolve))  # gpg once per address, not per draft
     results: list[tuple[Path, list[Finding]]] = []
     unreadable = []
     for path in drafts:

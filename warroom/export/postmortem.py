@@ -23,15 +23,6 @@ from warroom.iocs import IndicatorRow
 from warroom.state import IncidentState
 from warroom.timefmt import iso
 
-SECTIONS = (
-    "Issue summary",
-    "Timeline",
-    "Root cause",
-    "Resolution",
-    "Corrective and preventive measures",
-    "Follow-up tasks",
-    "Attack metrics",
-)
 _NONE = "_Not recorded._"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 

@@ -55,12 +55,6 @@ def parse_addresses(values: Iterable[str]) -> list[tuple[str, str | None]]:
     return [(raw, parse_address(raw)) for raw in values]
 
 
-def domain_of(address: str) -> str:
-    """The domain part of an address (raw or addr-spec), case kept; "" if none."""
-    spec = parse_address(address)
-    return spec.rpartition("@")[2] if spec else ""
-
-
 def is_hostname(domain: str) -> bool:
     """A plain lower-case ASCII DNS name of two labels or more, no trailing dot."""
     if not domain or len(domain) > 253 or not domain.isascii():

@@ -7,7 +7,7 @@ finding ids are a contract (lint --json, the manifest, the UI): never rename one
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 ERROR = "error"
@@ -116,4 +116,3 @@ class Context:
     readiness: Mapping[str, bool] | None = None
     """Public-statement readiness: "timeline", "compromised-data",
     "mitigations", "approval" -> whether each holds."""
-    extra: Mapping[str, Any] = field(default_factory=dict)
