@@ -25,8 +25,10 @@ from .help import HelpScreen
 if TYPE_CHECKING:
     from warroom.gpg import Keyring
 from .keys import MAIN_KEYS, load_keymap
+from .leaving import Leaving, save_all_edits
 from .main import MainScreen
 from .palette import ActionsProvider
+from .typeahead import KeyBarrier, TypeAhead
 from .unlock import UnlockScreen
 from .wizard import NewIncidentScreen
 
@@ -99,6 +101,7 @@ class WarroomApp(App):
         self._kdf = kdf
         self._gnupghome = gnupghome
         self._keyring: Keyring | None = None
+        self.typeahead = TypeAhead(self)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -109,6 +112,7 @@ class WarroomApp(App):
             self.set_keymap(self._keymap)
         self.set_interval(self._poll_seconds, self.poll, name="poll")
         self.set_interval(TICK_SECONDS, self.tick, name="tick")
+        Leaving(self, self._close_session).install()
         if self._new_in is not None:
             self.push_screen(NewIncidentScreen(self._new_in, self._kdf))
             return
@@ -209,12 +213,23 @@ class WarroomApp(App):
 
     # -- locking -----------------------------------------------------------------
 
-    def on_event(self, event: events.Event):  # noqa: ANN201 - Textual's signature
+    async def on_event(self, event: events.Event) -> None:
         if isinstance(
             event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp
         ):
             self.last_activity = self._monotonic()
-        return super().on_event(event)
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if not self.typeahead.admit(event):
+                return  # an earlier key is still being acted on: this one waits its turn
+            target = self.focused or self.screen
+            bound = self.typeahead.is_bound(event.key)
+            await super().on_event(event)
+            self.typeahead.dispatched(bound, target)
+            return
+        await super().on_event(event)
+
+    def on_key_barrier(self, barrier: KeyBarrier) -> None:
+        self.typeahead.barrier_back(barrier)
 
     def check_auto_lock(self) -> None:
         idle = self._monotonic() - self.last_activity
@@ -222,10 +237,21 @@ class WarroomApp(App):
             self.action_lock()
             self.notify("Locked after inactivity")
 
+    async def action_quit(self) -> None:
+        """Save what is being typed, then quit."""
+        save_all_edits(self)
+        self.exit()
+
+    def _close_session(self) -> None:
+        if self.session is not None:
+            session, self.session = self.session, None
+            session.close()
+
     def action_lock(self) -> None:
-        """Drop the decrypted state and go back to the unlock screen."""
+        """Save what is being typed, drop the decrypted state, go back to the unlock screen."""
         if self.session is None:
             return
+        save_all_edits(self)
         session, self.session = self.session, None
         self.signature_problems = []
         while len(self.screen_stack) > 2:

@@ -1,9 +1,13 @@
 """The draft editor: header fields and a body, the comms rules' findings as you
 type, each recipient's key status, quick fixes, approval. Saved at most 0.8 s
-after typing stops.
+after the first unsaved key, so at least once a second while typing goes on, and
+at once on quit, lock and hang-up (`save_edits`).
 
 The rules run on what is on screen, not on what was last saved, so a finding
-appears and clears with the keystroke. Key lookups run gpg, so they happen in a
+appears and clears with the keystroke. Over a slow link every byte counts: the
+body repaints only the lines a key changed, the lines under it are redrawn only
+when their text changed, and the findings live in a fixed-height scrolling box,
+so a new finding never moves the body. Key lookups run gpg, so they happen in a
 worker, once per address; until one answers, that address shows "checking".
 """
 
@@ -26,7 +30,9 @@ from warroom.rules.model import ERROR, Finding, KeyStatus
 from warroom.session import Session, SessionError
 from warroom.state import Draft
 
-from .safe import assemble, literal
+from .safe import assemble, literal, update_if_changed
+from .widgets.quiet_text_area import QuietTextArea
+from .widgets.text_lines import TextLines
 
 AUTOSAVE_SECONDS = 0.8
 LIST_FIELDS = ("to", "cc", "bcc")
@@ -39,7 +45,6 @@ FIELDS_BY_CHANNEL = {
 }
 SMS_BANNER = 'SMS is not for incident communication. Send only: "move to a secure channel".'
 CHECKING = "checking"
-MAX_FINDING_LINES = 6
 
 
 def split_addresses(text: str) -> list[str]:
@@ -109,9 +114,9 @@ class DraftScreen(Screen):
                 with Horizontal(classes=f"draft-row field-{name}"):
                     yield Label(name.capitalize())
                     yield Input(str(self._value(name)), id=f"draft-{name}", compact=True)
-            yield TextArea(str(self._value("body")), id="draft-body", soft_wrap=True)
+            yield QuietTextArea(str(self._value("body")), id="draft-body", soft_wrap=True)
             yield Static("", id="draft-keys")
-            yield Static("", id="draft-findings")
+            yield TextLines(id="draft-findings")
             yield Static("", id="draft-status")
         yield Footer()
 
@@ -136,9 +141,14 @@ class DraftScreen(Screen):
         status = draft.status if draft else "new"
         channel = draft.channel if draft else self.query_one(Select).value
         errors = sum(f.severity == ERROR for f in self.findings)
-        verdict = f"{errors} error(s): export is refused. " if errors else ""
+        warnings = len(self.findings) - errors
+        count = f"{len(self.findings)} finding(s): {errors} error(s), {warnings} warning(s)"
+        verdict = f"{count}: export is refused. " if errors else f"{count}. "
         text = f"{channel} draft, {status}. {verdict}{note}  Esc saves and closes."
-        self.query_one("#draft-status", Static).update(literal(text))
+        self._update("#draft-status", literal(text))
+
+    def _update(self, selector: str, text: Text) -> None:
+        update_if_changed(self.query_one(selector, Static), text)
 
     # -- the rules, live -----------------------------------------------------------
 
@@ -171,21 +181,18 @@ class DraftScreen(Screen):
             self.show_keys(draft)
 
     def show_findings(self) -> None:
-        lines = Text()
-        for finding in self.findings[:MAX_FINDING_LINES]:
+        lines = []
+        for finding in sorted(self.findings, key=lambda f: f.severity != ERROR):  # errors first
             mark, style = ("✗", "bold red") if finding.severity == ERROR else ("!", "yellow")
-            fix = "  (ctrl+f fixes)" if finding.fix else ""
-            if lines:
-                lines.append("\n")
-            lines.append_text(
-                assemble((f"{mark} {finding.rule}", style), f" [{finding.field}] ", finding.message)
+            line = assemble(
+                (f"{mark} {finding.rule}", style), f" [{finding.field}] ", finding.message
             )
-            lines.append(fix, style="dim")
-        if len(self.findings) > MAX_FINDING_LINES:
-            lines.append(f"\n… and {len(self.findings) - MAX_FINDING_LINES} more", style="dim")
+            if finding.fix:
+                line.append("  (ctrl+f fixes)", style="dim")
+            lines.append(line)
         if not self.findings:
-            lines.append("✓ no findings", style="green")
-        self.query_one("#draft-findings", Static).update(lines)
+            lines.append(Text("✓ no findings", style="green"))
+        self.query_one(TextLines).show(lines)
         self.set_status()
 
     def show_keys(self, draft: Draft) -> None:
@@ -208,7 +215,7 @@ class DraftScreen(Screen):
                 line.append(f" {status.status}", style="bold red")
         if not addresses:
             line.append("no recipients yet", style="dim")
-        self.query_one("#draft-keys", Static).update(line)
+        self._update("#draft-keys", line)
 
     def state_changed(self) -> None:
         """Another writer changed the incident (roster pins, policy, checklist)."""
@@ -224,9 +231,8 @@ class DraftScreen(Screen):
             self._pending.pop(name, None)
             return
         self._pending[name] = value
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(AUTOSAVE_SECONDS, self.action_save)
+        if self._timer is None:  # not restarted per key: typing on is saved too
+            self._timer = self.set_timer(AUTOSAVE_SECONDS, self.action_save)
         self.set_status("editing…")
 
     def _saved_value(self, name: str) -> Any:
@@ -249,6 +255,10 @@ class DraftScreen(Screen):
         if event.value == "statement" and audience.value == "internal":
             audience.value = "public"  # a statement is public unless said otherwise
         self.changed("channel", event.value)
+
+    def save_edits(self) -> None:
+        """Save what is typed, now (quit, lock, hang-up)."""
+        self.action_save()
 
     def action_save(self) -> None:
         if self._timer is not None:

@@ -28,12 +28,12 @@ from warroom.state import Evidence
 
 from .keys import REGISTER_KEYS
 from .register import (
+    Column,
     FormField,
     Host,
     RegisterScreen,
     apply,
     cell,
-    refill,
     selected_key,
     tell,
     utc,
@@ -44,17 +44,6 @@ HASH_GROUP = "evidence.hash"
 PROGRESS_SECONDS = 0.25
 """Hash progress reaches the screen at most this often: a quiet terminal."""
 SHORT_HASH = 8
-COLUMNS = [  # 120 columns wide with the cell padding; narrower terminals scroll sideways
-    ("ID", 7),
-    ("Kind", 11),
-    ("Item", 22),
-    ("SHA-256", SHORT_HASH + 1),
-    ("Kept at", 14),
-    ("RO", 3),
-    ("Collected by", 12),
-    ("Collected", 12),
-    ("Retain until", 12),
-]
 
 
 @dataclass(slots=True)
@@ -126,6 +115,17 @@ class EvidenceScreen(RegisterScreen):
     NAME = "evidence"
     TITLE = "Evidence register"
     BINDINGS = REGISTER_KEYS["evidence"]
+    COLUMNS = (  # 120 wide with the cell padding; narrower, Item narrows, then the last go
+        Column("ID", 7),
+        Column("Kind", 11),
+        Column("Item", 21, shrink_to=14),
+        Column("SHA-256", SHORT_HASH + 1, drop=4),
+        Column("Kept at", 14, shrink_to=10),
+        Column("RO", 3),
+        Column("Collected by", 12, drop=3),
+        Column("Collected", 12, drop=2),
+        Column("Retain until", 12, drop=1),
+    )
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="evidence-table", cursor_type="row", classes="register-table")
@@ -134,10 +134,7 @@ class EvidenceScreen(RegisterScreen):
             yield Static(id="evidence-detail")
 
     def prepare(self) -> None:
-        table = self.query_one(DataTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width, key=label)
-        table.focus()
+        self.query_one(DataTable).focus()
 
     def view_key(self) -> object:
         return tuple(
@@ -147,8 +144,7 @@ class EvidenceScreen(RegisterScreen):
 
     def show(self) -> None:
         items = list(self.session.state.evidence.values())
-        refill(
-            self.query_one(DataTable),
+        self.fill(
             (
                 (
                     e.id,
@@ -222,7 +218,7 @@ class EvidenceScreen(RegisterScreen):
             "retain_days": retain,
         }
         if not file:
-            return self.write(lambda: self.session.add_evidence(item, sha256=sha, **fields))
+            return self.add(lambda: self.session.add_evidence(item, sha256=sha, **fields))
         if sha:
             tell(self.app, "Give a file to hash or a SHA-256, not both", "error")
             return False
@@ -338,4 +334,6 @@ def _hashed(
     )
     if ok:
         tell(app, f"{added[0]} registered, SHA-256 {digest[:16]}…")
+        if isinstance(app.screen, EvidenceScreen):
+            app.screen.select(added[0])  # as for an item added without a file
     _show_progress(app)

@@ -15,11 +15,10 @@ from warroom.sanitize import one_line
 from warroom.state import FollowUp
 
 from .keys import REGISTER_KEYS
-from .register import FormField, RegisterScreen, cell, refill, selected_key, tell, utc
+from .register import Column, FormField, RegisterScreen, cell, selected_key, tell, utc
 from .safe import assemble, literal
 
 STATUS_STYLE = {"open": "bold", "done": "green", "dropped": "dim strike"}
-COLUMNS = [("Title", 48), ("Kind", 11), ("Owner", 18), ("Due", 11), ("Status", 8)]
 DATE_HINT = "YYYY-MM-DD"
 
 
@@ -47,16 +46,20 @@ class FollowUpsScreen(RegisterScreen):
     NAME = "followups"
     TITLE = "Follow-ups"
     BINDINGS = REGISTER_KEYS["followups"]
+    COLUMNS = (
+        Column("Title", 48, shrink_to=16),
+        Column("Kind", 11),
+        Column("Owner", 18, shrink_to=10),
+        Column("Due", 11),
+        Column("Status", 8),
+    )
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="followups-table", cursor_type="row", classes="register-table")
         yield Static(id="followups-detail", classes="register-details")
 
     def prepare(self) -> None:
-        table = self.query_one(DataTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width, key=label)
-        table.focus()
+        self.query_one(DataTable).focus()
 
     def today(self) -> str:
         return datetime.fromtimestamp(self.app.now_ms() / 1000, UTC).date().isoformat()
@@ -73,8 +76,7 @@ class FollowUpsScreen(RegisterScreen):
     def show(self) -> None:
         items = list(self.session.state.followups.values())
         today = self.today()
-        refill(
-            self.query_one(DataTable),
+        self.fill(
             (
                 (
                     f.id,
@@ -127,7 +129,7 @@ class FollowUpsScreen(RegisterScreen):
                 FormField("owner", "Owner", placeholder="who will do it"),
                 FormField("due", "Due", placeholder=DATE_HINT),
             ],
-            lambda v: self.write(
+            lambda v: self.add(
                 lambda: self.session.add_followup(
                     v["title"], kind=v["kind"], owner=v["owner"].strip(), due=v["due"].strip()
                 )

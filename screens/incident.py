@@ -1,6 +1,8 @@
 """The incident's own fields: title, status, severity, summary, impact, root cause,
-resolution. ctrl+s saves only the fields that changed (a status change is a
-timeline entry; resolving stamps the time and sets the review due date).
+resolution. Only the fields that changed are saved (a status change is a timeline
+entry; resolving stamps the time and sets the review due date): at most 0.8 s
+after the first unsaved edit, so at least once a second while typing goes on;
+at once with ctrl+s, on Esc, and on quit, lock and hang-up (`save_edits`).
 
 When another writer changes a field you have not touched, it updates here; a
 field you are editing keeps your text, and saving writes it (last writer wins).
@@ -14,6 +16,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from warroom.events import INCIDENT_STATUSES, SEVERITIES
@@ -22,7 +25,10 @@ from warroom.state import Incident
 
 from .keys import REGISTER_KEYS
 from .register import Host, RegisterScreen, tell, utc
+from .safe import update_if_changed
+from .widgets.quiet_text_area import QuietTextArea
 
+AUTOSAVE_SECONDS = 0.8
 TEXT_FIELDS = [
     ("summary", "Summary"),
     ("impact", "Impact"),
@@ -66,14 +72,14 @@ class IncidentScreen(RegisterScreen):
     def __init__(self, host: Host) -> None:
         super().__init__(host)
         self._base = shown_values(self.session.state.incident)
-        self._warned = False
+        self._timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         base = self._base
         with Vertical(id="incident-form"):
             with Horizontal(classes="form-row"):
                 yield Label("Title")
-                yield Input(base["title"], id="incident-title", compact=True)
+                yield Input(base["title"], id="incident-title", compact=True, select_on_focus=False)
             with Horizontal(classes="form-row"):
                 yield Label("Status")
                 yield Select(
@@ -94,7 +100,7 @@ class IncidentScreen(RegisterScreen):
             yield Static(id="incident-times")
             for name, label in TEXT_FIELDS:
                 yield Label(label, classes="incident-label")
-                yield TextArea(base[name], id=f"incident-{name}", soft_wrap=True, compact=True)
+                yield QuietTextArea(base[name], id=f"incident-{name}", soft_wrap=True, compact=True)
             yield Static(id="incident-state")
 
     def prepare(self) -> None:
@@ -140,7 +146,7 @@ class IncidentScreen(RegisterScreen):
             if screen[name] == self._base[name] and fresh[name] != screen[name]:
                 self._set_widget(name, fresh[name])
         self._base = fresh
-        self.query_one("#incident-times", Static).update(times_line(inc))
+        update_if_changed(self.query_one("#incident-times", Static), times_line(inc))
         self.set_title(
             ("codename " + inc.codename, "bold"), f"{inc.kind}, SEV{inc.severity}, {inc.status}"
         )
@@ -151,34 +157,41 @@ class IncidentScreen(RegisterScreen):
         line = Text()
         if changed:
             line.append(f"Unsaved: {', '.join(n.replace('_', ' ') for n in changed)}", "bold")
-            line.append("   ctrl+s saves, Esc twice discards", "dim")
+            line.append("   saved within a second; ctrl+s saves now", "dim")
         else:
             line.append(
-                "Nothing unsaved. Tab moves between fields; ctrl+s saves; Esc closes.", "dim"
+                "All saved. Tab moves between fields; edits save themselves; Esc closes.", "dim"
             )
-        self.query_one("#incident-state", Static).update(line)
+        update_if_changed(self.query_one("#incident-state", Static), line)
 
     @on(Input.Changed)
     @on(TextArea.Changed)
     @on(Select.Changed)
     def edited(self) -> None:
-        self._warned = False
-        if self.is_mounted:
-            self.show_state()
+        if not self.is_mounted:
+            return
+        self.show_state()
+        if self._timer is None and self.changed_fields():  # not restarted per key
+            self._timer = self.set_timer(AUTOSAVE_SECONDS, self.save_edits)
 
     # -- actions -------------------------------------------------------------------
+
+    def save_edits(self) -> bool:
+        """Save the fields that changed, now; False if the save was refused."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        changed = self.changed_fields()
+        return not changed or self.write(lambda: self.session.set_incident(**changed))
 
     def action_save(self) -> None:
         changed = self.changed_fields()
         if not changed:
             tell(self.app, "Nothing to save")
-            return
-        if self.write(lambda: self.session.set_incident(**changed)):
+        elif self.save_edits():
             tell(self.app, "Saved: " + ", ".join(n.replace("_", " ") for n in changed))
 
     def action_close(self) -> None:
-        if self.changed_fields() and not self._warned:
-            self._warned = True
-            tell(self.app, "Unsaved changes: ctrl+s saves them, Esc again discards them", "warning")
-            return
-        self.dismiss()
+        """Esc saves and closes; a refused save keeps the screen open with the text."""
+        if self.save_edits():
+            self.dismiss()

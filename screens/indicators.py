@@ -13,14 +13,13 @@ from warroom.events import INDICATOR_STATUSES
 from warroom.iocs import IndicatorRow
 
 from .keys import REGISTER_KEYS
-from .register import FormField, Host, RegisterScreen, cell, refill, selected_key, tell, utc
+from .register import Column, FormField, Host, RegisterScreen, cell, selected_key, tell, utc
 from .safe import assemble, literal
 
 STATUS_STYLE = {"new": "bold yellow", "confirmed": "bold red", "dismissed": "dim"}
 """A confirmed indicator is the attacker's: it stands out most."""
 FILTERS = ("all", *INDICATOR_STATUSES)
 MAX_SIGHTINGS = 8
-COLUMNS = [("Value", 44), ("Type", 8), ("Status", 10), ("First seen", 17), ("Seen", 5)]
 
 
 def indicator_details(row: IndicatorRow, texts: list[tuple[int, str, str]]) -> Text:
@@ -48,6 +47,13 @@ class IndicatorsScreen(RegisterScreen):
     NAME = "indicators"
     TITLE = "Indicators of compromise"
     BINDINGS = REGISTER_KEYS["indicators"]
+    COLUMNS = (  # narrower than 94, Value narrows, then the last go (the detail has all)
+        Column("Value", 44, shrink_to=20),
+        Column("Type", 8),
+        Column("Status", 10),
+        Column("First seen", 17, drop=2),
+        Column("Seen", 5, drop=1),
+    )
 
     def __init__(self, host: Host) -> None:
         super().__init__(host)
@@ -60,10 +66,7 @@ class IndicatorsScreen(RegisterScreen):
             yield Static(id="indicators-detail")
 
     def prepare(self) -> None:
-        table = self.query_one(DataTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width, key=label)
-        table.focus()
+        self.query_one(DataTable).focus()
 
     def view_key(self) -> object:
         return (self.filter, tuple(self.session.indicators()))
@@ -73,8 +76,7 @@ class IndicatorsScreen(RegisterScreen):
         counts = {status: sum(r.status == status for r in rows) for status in INDICATOR_STATUSES}
         shown = [r for r in rows if self.filter in ("all", r.status)]
         self._rows = {r.value: r for r in shown}
-        refill(
-            self.query_one(DataTable),
+        self.fill(
             (
                 (
                     r.value,

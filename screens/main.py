@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.reactive import Reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 
@@ -64,6 +64,7 @@ class MainScreen(Screen):
         self._generation = session.generation
         self._input_mode: str | None = None
         self._return_focus: Widget | None = None
+        self._stale = False
         self.hash_jobs: list[HashJob] = []  # evidence files being hashed
         """Evidence files being hashed: their workers run here, so closing the
         evidence register does not stop them (locking does)."""
@@ -101,7 +102,7 @@ class MainScreen(Screen):
         state = self.session.state
         self.query_one(ChecklistPane).show(state)
         self.query_one(RosterBox).show(state)
-        self.query_one(DraftsPane).show(state)
+        self.query_one(DraftsPane).show(self.session)
         self.refresh_header()
 
     def refresh_header(self) -> None:
@@ -110,7 +111,15 @@ class MainScreen(Screen):
         self.query_one(IncidentHeader).show(self.session, self.app.now_ms(), len(problems))
 
     def state_changed(self) -> None:
-        """Fold what changed into the panes: called after our writes and others'."""
+        """Fold what changed into the panes: called after our writes and others'.
+
+        Not while another full screen (the draft editor, a register) covers this
+        one: Textual would repaint that screen whole for it (20 KB a save over a
+        slow link). It catches up when it shows again."""
+        if not self._showing():
+            self._stale = True
+            return
+        self._stale = False
         timeline = self.query_one(TimelineView)
         fresh = self.session.drain_new_entries()
         if self.session.generation != self._generation:
@@ -121,6 +130,14 @@ class MainScreen(Screen):
         else:
             timeline.changed()
         self.refresh_panes()
+
+    def _showing(self) -> bool:
+        top = self.app.screen
+        return top is self or (isinstance(top, ModalScreen) and self in self.app.screen_stack)
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self.state_changed()
 
     def apply_layout(self) -> None:
         compact = self.size.width < COMPACT_WIDTH or self.size.height < COMPACT_HEIGHT
@@ -256,10 +273,10 @@ class MainScreen(Screen):
                 return
             change = partial(self.session.add_note, note.text, kind=note.kind, phase=note.phase)
             if note.text and self.write(change):
-                # Land on the new note: the timeline redraws for it anyway, so this
-                # costs no extra bytes (going back to another pane would redraw that too).
-                self._return_focus = self.query_one(TimelineView)
+                # Land on the new note (in one-pane layouts, the timeline shows): the
+                # timeline redraws for it anyway, so at 120x40 this costs no extra bytes.
                 self.close_input()
+                self.action_focus_pane("timeline")
         elif self._input_mode == "filter":
             self.query_one(TimelineView).set_filter(event.value)
             self.close_input(keep=event.value)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Static
@@ -19,8 +20,8 @@ from warroom.state import Entry
 from warroom.timefmt import parse_iso
 
 from .keys import REGISTER_KEYS
-from .register import FormField, RegisterScreen, cell, refill, tell, utc
-from .safe import literal
+from .register import Column, FormField, RegisterScreen, cell, selected_key, tell, utc
+from .safe import assemble, literal
 
 METRICS = [
     ("Time to detect", "time_to_detect", "start of compromise → detected"),
@@ -37,7 +38,6 @@ ANCHORS = [
     ("Eradicated", "eradicated"),
     ("Resolved", "resolved"),
 ]
-COLUMNS = [("Phase", 15), ("When (UTC)", 17), ("Author", 16), ("Entry", 60)]
 UNMARKED = "(no phase)"
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*Z?\s*$", re.I)
 
@@ -103,6 +103,12 @@ class MetricsScreen(RegisterScreen):
     NAME = "metrics"
     TITLE = "Attack timeline"
     BINDINGS = REGISTER_KEYS["metrics"]
+    COLUMNS = (
+        Column("Phase", 15),
+        Column("When (UTC)", 17),
+        Column("Author", 16),
+        Column("Entry", 60, shrink_to=20),
+    )
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="metrics-top"):
@@ -110,12 +116,10 @@ class MetricsScreen(RegisterScreen):
             yield Static(id="metrics-anchors")
         yield Static(id="metrics-problems")
         yield DataTable(id="metrics-table", cursor_type="row", classes="register-table")
+        yield Static(id="metrics-detail")
 
     def prepare(self) -> None:
-        table = self.query_one(DataTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width, key=label)
-        table.focus()
+        self.query_one(DataTable).focus()
 
     def _entries(self) -> list[Entry]:
         return attacker_entries(list(self.session.state.entries.values()))
@@ -134,8 +138,7 @@ class MetricsScreen(RegisterScreen):
         problems.update(problems_text(m))
         problems.display = bool(m.problems)
         entries = self._entries()
-        refill(
-            self.query_one(DataTable),
+        self.fill(
             (
                 (
                     e.id,
@@ -154,6 +157,26 @@ class MetricsScreen(RegisterScreen):
             f"{len(entries)} attacker entr{'y' if len(entries) == 1 else 'ies'}, "
             f"{marked} with a phase",
             ("times in UTC", "dim"),
+        )
+        self.show_detail()
+
+    @on(DataTable.RowHighlighted)
+    def show_detail(self) -> None:
+        """The selected entry in full: a narrow table cuts its text short."""
+        key = selected_key(self.query_one(DataTable))
+        entry = self.session.state.entries.get(key) if key else None
+        detail = self.query_one("#metrics-detail", Static)
+        if entry is None:
+            detail.update(literal("No attacker entries yet: a adds one.", "dim"))
+            return
+        detail.update(
+            assemble(
+                (entry.phase or UNMARKED, "bold" if entry.phase else "dim"),
+                f"  {utc(entry.at)}  ",
+                (entry.author, "italic"),
+                ": ",
+                entry.text,
+            )
         )
 
     def action_add(self) -> None:
@@ -174,6 +197,6 @@ class MetricsScreen(RegisterScreen):
             tell(self.app, str(exc), "error")
             return False
         phase = "" if values["phase"] == UNMARKED else values["phase"]
-        return self.write(
+        return self.add(
             lambda: self.session.add_note(values["text"], kind="attacker", phase=phase, at=at)
         )

@@ -10,6 +10,7 @@ nothing typed is lost to a typo in a date.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
@@ -29,7 +31,7 @@ from warroom.session import Session, SessionError
 
 from .keys import FORM_KEYS, REGISTER_KEYS
 from .palette import ActionsProvider
-from .safe import literal
+from .safe import literal, update_if_changed
 from .widgets.keyhints import KeyHints
 
 if TYPE_CHECKING:
@@ -99,6 +101,43 @@ def refill(table: DataTable, rows: Iterable[tuple[str, Sequence[Any]]]) -> None:
     table.move_cursor(row=row, animate=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A register table's column: `width` cells when there is room. On a narrow
+    terminal a column with `shrink_to` narrows to that (its cells end in an ellipsis),
+    then those with a `drop` rank are left out, rank 1 first. The detail under the
+    table shows every field of the selected row, so nothing is out of reach."""
+
+    label: str
+    width: int
+    shrink_to: int = 0
+    drop: int = 0
+
+
+CELL_PADDING = 2
+"""A DataTable cell's padding, one cell each side."""
+
+
+def fit_columns(columns: Sequence[Column], room: int) -> list[tuple[str, int]]:
+    """(label, width) of the columns shown in `room` cells, in their order."""
+    widths = {c.label: c.width for c in columns}
+    shown = list(columns)
+
+    def over() -> int:
+        return sum(widths[c.label] + CELL_PADDING for c in shown) - room
+
+    for column in columns:
+        if column.shrink_to and over() > 0:
+            widths[column.label] = max(column.shrink_to, column.width - over())
+    for column in sorted((c for c in columns if c.drop), key=lambda c: c.drop):
+        if over() <= 0:
+            break
+        shown.remove(column)
+    for column in shown:  # what dropping freed goes back to the narrowed columns
+        widths[column.label] = min(column.width, widths[column.label] + max(0, -over()))
+    return [(c.label, widths[c.label]) for c in shown]
+
+
 def selected_key(table: DataTable) -> str | None:
     if not table.row_count or not table.is_valid_row_index(table.cursor_row):
         return None
@@ -115,6 +154,10 @@ class RegisterCommands(ActionsProvider):
         title = screen.TITLE
         return [(f"{title}: {b.description}", b.action) for b in REGISTER_KEYS[screen.NAME]]
 
+    def _bindings(self) -> list[Binding]:
+        screen = self.screen
+        return REGISTER_KEYS[screen.NAME] if isinstance(screen, RegisterScreen) else []
+
 
 class RegisterScreen(Screen):
     """A full screen over the main one, for one register of the incident."""
@@ -122,6 +165,9 @@ class RegisterScreen(Screen):
     NAME: ClassVar[str] = ""
     """Its key in keys.REGISTER_KEYS (and the main screen's open_register action)."""
     TITLE: ClassVar[str] = ""
+    COLUMNS: ClassVar[tuple[Column, ...]] = ()
+    """The columns of its table, laid out for the terminal's width (see Column); a
+    register without them lays its table out itself."""
     COMMANDS = {RegisterCommands}
 
     def __init__(self, host: Host) -> None:
@@ -129,6 +175,7 @@ class RegisterScreen(Screen):
         self.host = host
         self.session = host.session
         self._shown: Hashable = None
+        self._columns: list[tuple[str, int]] = []
 
     def compose(self) -> ComposeResult:
         yield Static(id="register-title", classes="register-title")
@@ -144,8 +191,47 @@ class RegisterScreen(Screen):
     def on_mount(self) -> None:
         # Subclasses set up in prepare(): Textual calls every on_mount along the MRO.
         self.prepare()
+        self.fit_columns()
         self.query_one(KeyHints).show(self.app.current_keymap())
         self.state_changed()
+
+    def on_resize(self) -> None:
+        key = selected_key(self.query_one(DataTable)) if self.COLUMNS else None
+        if self.fit_columns():
+            self._shown = None  # the rows are made again, for the columns now shown
+            self.state_changed()
+            if key is not None:
+                self.select(key)  # on the row it was on
+
+    def fit_columns(self) -> bool:
+        """Lay the table's columns out for the terminal's width; says if they changed."""
+        if not self.COLUMNS:
+            return False
+        # One cell for the vertical scrollbar, when the rows outgrow the table.
+        columns = fit_columns(self.COLUMNS, self.app.size.width - 1)
+        if columns == self._columns:
+            return False
+        self._columns = columns
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for label, width in columns:
+            table.add_column(label, width=width, key=label)
+        return True
+
+    def hidden_columns(self) -> list[str]:
+        """The columns the terminal is too narrow for (the detail below shows them)."""
+        shown = {label for label, _ in self._columns}
+        return [c.label for c in self.COLUMNS if c.label not in shown]
+
+    def fill(self, rows: Iterable[tuple[str, Sequence[Any]]]) -> None:
+        """Fill the table with rows of cells for every column in COLUMNS, keeping the
+        cells of the columns shown."""
+        shown = {label for label, _ in self._columns}
+        keep = [i for i, column in enumerate(self.COLUMNS) if column.label in shown]
+        refill(
+            self.query_one(DataTable),
+            ((key, [cells[i] for i in keep]) for key, cells in rows),
+        )
 
     def on_screen_resume(self) -> None:
         self.state_changed()  # a form closed, or someone wrote while it was open
@@ -153,10 +239,12 @@ class RegisterScreen(Screen):
     def set_title(self, *parts: str | tuple[str, str]) -> None:
         text = Text()
         text.append(self.TITLE, "bold")
+        if hidden := self.hidden_columns():
+            parts = (*parts, (f"below: {', '.join(hidden)}", "dim"))
         for part in parts:
             text.append("  ")
             text.append_text(literal(*part) if isinstance(part, tuple) else literal(part))
-        self.query_one("#register-title", Static).update(text, layout=False)
+        update_if_changed(self.query_one("#register-title", Static), text)
 
     # -- state to screen -------------------------------------------------------
 
@@ -185,6 +273,21 @@ class RegisterScreen(Screen):
             return False
         self.state_changed()  # at once, whether or not the app refreshed the top screen
         return True
+
+    def add(self, change: Callable[[], str]) -> bool:
+        """Add a row (`change` makes it and returns its key) and select it: the next
+        key (a custody note, an owner) acts on what was just added, not on row one."""
+        made: list[str] = []
+        if not self.write(lambda: made.append(change())):
+            return False
+        self.select(made[0])
+        return True
+
+    def select(self, key: str) -> None:
+        """Put the table's cursor on the row with this key, if it is shown."""
+        table = self.query_one(DataTable)
+        with contextlib.suppress(RowDoesNotExist):
+            table.move_cursor(row=table.get_row_index(key), animate=False)
 
     def open_form(
         self, title: str, fields: list[FormField], submit: Callable[[dict[str, str]], bool]
@@ -253,6 +356,21 @@ class FormScreen(ModalScreen[None]):
             yield Static(
                 literal("Enter or ctrl+s saves, Esc cancels, Tab moves", "dim"), id="form-hint"
             )
+            if room := self.list_room():
+                spacer = Static(id="form-room")
+                spacer.styles.height = room
+                yield spacer
+
+    def list_room(self) -> int:
+        """Blank lines the box needs at its foot so that a drop-down list, opened,
+        stays inside it (a list opens below its line, over the lines under it)."""
+        below_last = 2  # the hint and the line above it
+        needs = [
+            len(field.options) - (len(self._fields) - 1 - i + below_last)
+            for i, field in enumerate(self._fields)
+            if field.options
+        ]
+        return max([0, *needs])
 
     def on_mount(self) -> None:
         for field in self.query(Input):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
+from textual.widgets import Static
 
 from warroom.sanitize import clean, one_line
 
@@ -29,3 +30,11 @@ def assemble(*parts: tuple[str, str | Style] | str | Text) -> Text:
         else:
             out.append(one_line(part))
     return out
+
+
+def update_if_changed(widget: Static, text: Text) -> None:
+    """Redraw a one-piece line only when its text changed: over a slow link every
+    repaint is a line of bytes, and most updates repeat what is already shown."""
+    if getattr(widget, "_shown_text", None) != text:
+        widget._shown_text = text  # type: ignore[attr-defined]
+        widget.update(text, layout=False)

@@ -9,18 +9,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
 from warroom import codename as codenames
 from warroom.events import INCIDENT_KINDS, SEVERITIES
+from warroom.sanitize import one_line
 from warroom.session import Session, SessionError
+from warroom.store import shared_directory_warning
 
 from .safe import literal
 from .unlock import UnlockScreen
 
 
 class NewIncidentScreen(Screen):
-    """Kind, severity, title, codename (re-roll with ctrl+r), passphrase twice, file."""
+    """Kind, severity, title, codename (re-roll with ctrl+r), passphrase twice, file,
+    and whether the file is shared with the group (as `warroom init --shared`)."""
 
     BINDINGS = [
         Binding("ctrl+r", "reroll", "New codename", id="new.reroll"),
@@ -65,6 +68,14 @@ class NewIncidentScreen(Screen):
                 ("Passphrase", Input(password=True, id="new-pass", compact=True)),
                 ("Again", Input(password=True, id="new-pass2", compact=True)),
                 ("File", Input(str(self._directory / f"{name}.db"), id="new-path", compact=True)),
+                (
+                    "Shared",
+                    Checkbox(
+                        "with my group (0660; put it in a setgid directory)",
+                        id="new-shared",
+                        compact=True,
+                    ),
+                ),
             ]:
                 with Horizontal(classes="draft-row"):
                     yield Label(label)
@@ -112,11 +123,19 @@ class NewIncidentScreen(Screen):
                 value["new-title-input"],
                 str(self.query_one("#new-kind", Select).value),
                 int(self.query_one("#new-severity", Select).value),
+                self.query_one("#new-shared", Checkbox).value,
             )
 
     @work(thread=True, exclusive=True, group="declare")
     def declare(
-        self, path: Path, passphrase: str, codename: str, title: str, kind: str, severity: int
+        self,
+        path: Path,
+        passphrase: str,
+        codename: str,
+        title: str,
+        kind: str,
+        severity: int,
+        shared: bool,
     ) -> None:
         try:
             session = Session.create(
@@ -128,9 +147,15 @@ class NewIncidentScreen(Screen):
                 kind=kind,
                 severity=severity,
                 device=self.app.device,
+                shared=shared,
             )
         except SessionError as exc:
             self.app.call_from_thread(self.status, str(exc))
             return
+        warning = shared_directory_warning(path) if shared else None
+        if warning:
+            self.app.call_from_thread(
+                self.app.notify, one_line(warning), severity="warning", timeout=15, markup=False
+            )
         self.app.incident_path = path
         self.app.call_from_thread(self.post_message, UnlockScreen.Unlocked(session))

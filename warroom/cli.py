@@ -18,7 +18,6 @@ import click
 import platformdirs
 
 from warroom import events as ev
-from warroom import playbooks
 from warroom.commands import comms as comms_commands
 from warroom.commands import export as export_commands
 from warroom.commands import records
@@ -34,9 +33,9 @@ from warroom.commands.common import (
 )
 from warroom.commands.comms import read_policy
 from warroom.export import timeline as timeline_export
-from warroom.playbooks import PlaybookError
 from warroom.sanitize import one_line
 from warroom.session import NO_PLAYBOOK, Session, SessionError, open_store
+from warroom.store import shared_directory_warning
 from warroom.timefmt import iso, parse_iso
 
 # -- commands ------------------------------------------------------------------
@@ -82,6 +81,12 @@ def cli() -> None:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Comms policy TOML to store in the incident (default: the shipped one).",
 )
+@click.option(
+    "--shared",
+    is_flag=True,
+    help="Make the file group-readable and -writable (0660) for several responders on "
+    "this host; put it in a setgid directory of your group. Default: 0600.",
+)
 @passphrase_option
 def init(
     path: Path,
@@ -92,9 +97,13 @@ def init(
     severity: int,
     playbook: str | None,
     policy_file: Path | None,
+    shared: bool,
     passphrase_file: Path | None,
 ) -> None:
     """Declare an incident in a new file PATH (never overwrites)."""
+    from warroom import playbooks  # not needed by `open`: kept off the console's start-up
+    from warroom.playbooks import PlaybookError
+
     if path.exists():
         raise Failure(f"{path} already exists; refusing to overwrite it")
     policy_text = read_policy(policy_file).source_text if policy_file else ""
@@ -115,9 +124,13 @@ def init(
             severity=severity,
             playbook=playbook,
             device=device(),
+            shared=shared,
         )
     except (SessionError, PlaybookError) as exc:
         raise Failure(str(exc)) from None
+    warning = shared_directory_warning(path) if shared else None
+    if warning:
+        click.echo(f"warroom: warning: {warning}", err=True)
     with session:
         if policy_text:
             session.set_policy(policy_text, source=str(policy_file))
@@ -355,6 +368,8 @@ def playbook() -> None:
 @playbook.command("list")
 def playbook_list() -> None:
     """Every playbook warroom can load (shipped, and yours in the config dir)."""
+    from warroom import playbooks
+
     books, errors = playbooks.load_all()
     for book in books:
         click.echo(f"{book.id:<12} {len(book.steps):>2} steps  {one_line(book.title)}")
@@ -375,16 +390,29 @@ def playbook_add(path: Path, playbook_id: str, passphrase_file: Path | None) -> 
     click.echo(f"{playbook_id}: {added} steps added")
 
 
+def require_terminal(command: str) -> None:
+    """The console draws on a terminal; on a pipe it would hang (`ssh host warroom open`)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise Failure(
+            f"`warroom {command}` needs a terminal (standard input and output are not one); "
+            "over SSH use `ssh -t`"
+        )
+
+
 def run_console(path: Path | None, auto_lock: float, **options: Any) -> None:
     """Start the Textual console. The UI is loaded here, at run time, by name: the core
-    never imports it (tests/unit/test_guard.py), so scripts and CI need no terminal UI."""
+    never imports it (tests/unit/test_guard.py), so scripts and CI need no terminal UI.
+    A hang-up or SIGTERM ends it with 129 or 143, after saving what was typed."""
     app_module = importlib.import_module("warroom.screens.app")
-    app_module.build_app(
+    app = app_module.build_app(
         path,
         device=device(),
         auto_lock_minutes=auto_lock if auto_lock > 0 else float("inf"),
         **options,
-    ).run()
+    )
+    app.run()
+    if app.return_code:
+        sys.exit(app.return_code)
 
 
 gnupghome_console_option = click.option(
@@ -414,12 +442,14 @@ def open_incident(
 ) -> None:
     """Open the war-room console on PATH (also: warroom PATH).
 
-    Without --passphrase-file the console asks for the passphrase itself.
+    Without --passphrase-file the console asks for the passphrase itself. It needs
+    a terminal: over SSH, `ssh -t host warroom open PATH`.
     """
     try:
         open_store(path).close()  # a clear error for a missing or foreign file, before the UI
     except SessionError as exc:
         raise Failure(str(exc)) from None
+    require_terminal("open")
     passphrase = read_passphrase(passphrase_file) if passphrase_file else None
     run_console(path, auto_lock, passphrase=passphrase, gnupghome=gnupghome)
 
@@ -442,6 +472,7 @@ def open_incident(
 @auto_lock_option
 def new(directory: Path, kdf: str, auto_lock: float) -> None:
     """Declare an incident in the console: kind, severity, title, codename, passphrase."""
+    require_terminal("new")
     run_console(None, auto_lock, new_in=directory, kdf=kdf)
 
 
@@ -462,6 +493,8 @@ def demo(directory: Path | None, no_open: bool, auto_lock: float) -> None:
     """
     from warroom.demo import create_demo, demo_passphrase
 
+    if not no_open:
+        require_terminal("demo")  # before making anything: nothing left half-done
     directory = directory or Path(platformdirs.user_data_dir("warroom")) / "demo"
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     passphrase = demo_passphrase()
@@ -476,7 +509,7 @@ def demo(directory: Path | None, no_open: bool, auto_lock: float) -> None:
     click.echo(f"  file:            {path}")
     click.echo(f"  passphrase:      {passphrase}")
     click.echo(f"  passphrase file: {pass_file}")
-    if no_open or not sys.stdout.isatty():
+    if no_open:
         click.echo(f"Open it with: warroom open {path} --passphrase-file {pass_file}")
         return
     run_console(path, auto_lock, passphrase=passphrase)

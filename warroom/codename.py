@@ -6,8 +6,6 @@ import re
 from functools import cache
 from importlib import resources
 
-import coolname
-
 
 @cache
 def deny_words() -> frozenset[str]:
@@ -25,6 +23,8 @@ def is_innocuous(name: str) -> bool:
 
 
 def generate(tries: int = 200) -> str:
+    import coolname  # 10 ms of word lists: only when a name is made, not when one is opened
+
     for _ in range(tries):
         name = coolname.generate_slug(2)
         if is_innocuous(name):

@@ -1,19 +1,24 @@
 """A realistic demo incident: a breach in progress, two hours in.
 
 Made through the session facade like any other incident, so everything in it
-(backdated entries, roster, checklist, drafts) is ordinary encrypted events.
+(backdated entries, roster, checklist, drafts) is ordinary encrypted events. It is
+told as a story: each change is made in the name of the responder who made it, at
+the minute they made it, so a newcomer opens it on the breach, not on set-up noise.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from coolname import generate
 
-from warroom.clock import wall_ms
-from warroom.device import Device
+from warroom.clock import HybridClock, wall_ms
+from warroom.device import Device, load_device
 from warroom.session import Session
 
 MINUTE = 60_000
@@ -83,12 +88,19 @@ ATTACK: list[tuple[int, str, str]] = [
     (104, "contained", "db-replica-2 stopped and fenced off by sg-replica."),
 ]
 
+DECLARED = 124
+"""Minutes before now that Priya declared the incident."""
+DECLARED_BY = "Priya Nair"
+ATTACK_RECORDED = (35, "Dana Ortiz")
+"""When and by whom the attack timeline above was written up (its entries are backdated)."""
+
 EVIDENCE = [
-    # item, kind, location
-    ("VPC flow logs, 00:00 to 12:00 UTC", "log-export", "s3://ir-evidence/flow/ (object lock)"),
-    ("Snapshot snap-0a1b2c3d of db-replica-2", "snapshot", "provider snapshot, deletion locked"),
-    ("Memory dump of db-replica-2 (16 GB)", "memory-dump", "evidence vault shelf 2, drive 7"),
+    # minutes before now (collected), item, kind, location; Dana collects it all
+    (117, "VPC flow logs, 00:00 to 12:00 UTC", "log-export", "s3://ir-evidence/flow/"),
+    (101, "Snapshot snap-0a1b2c3d of db-replica-2", "snapshot", "provider snapshot, locked"),
+    (76, "Memory dump of db-replica-2 (16 GB)", "memory-dump", "evidence vault shelf 2, drive 7"),
 ]
+EVIDENCE_BY = "Dana Ortiz"
 
 FOLLOWUPS = [
     # title, kind, owner, due (days from now)
@@ -96,20 +108,100 @@ FOLLOWUPS = [
     ("Alert on pg_dump run outside the backup window", "preventive", "Dana Ortiz", 21),
     ("Keep replicas out of reach of the internet", "preventive", "", 30),
 ]
+FOLLOWUPS_ADDED = (20, "Marcus Webb")
 
 ROSTER = [
-    # name, email, roles, state, external
-    ("Marcus Webb", "marcus@example.com", ["ic"], "joined", False),
-    ("Priya Nair", "priya@example.com", ["sme"], "joined", False),
-    ("Dana Ortiz", "dana@example.com", ["security"], "joined", False),
-    ("Sam Okafor", "sam@example.com", ["deputy"], "joined", False),
-    ("Lena Fischer", "lena@counsel-partners.example", ["legal"], "paged", True),
-    ("Jo Kim", "jo@example.com", ["executive"], "paged", False),
+    # minutes before now, who added them (and gave the roles), name, email, roles, state,
+    # external
+    (124, "Priya Nair", "Priya Nair", "priya@example.com", ["sme"], "joined", False),
+    (121, "Marcus Webb", "Marcus Webb", "marcus@example.com", ["ic"], "joined", False),
+    (118, "Marcus Webb", "Dana Ortiz", "dana@example.com", ["security"], "joined", False),
+    (97, "Marcus Webb", "Sam Okafor", "sam@example.com", ["deputy"], "joined", False),
+    (96, "Marcus Webb", "Lena Fischer", "lena@counsel-partners.example", ["legal"], "paged", True),
+    (95, "Marcus Webb", "Jo Kim", "jo@example.com", ["executive"], "paged", False),
 ]
 # The gap: nobody is scribe and nobody holds external/comms liaison yet.
 
-STEPS_DONE = ["stop-attack", "cut-vector", "assemble-team", "isolate-instances"]
-STEPS_DOING = {"attack-timeline": "Dana Ortiz", "compromised-data": "Priya Nair"}
+STEPS = [
+    # minutes before now, who, step, status, assignee
+    (106, "Priya Nair", "stop-attack", "done", None),
+    (104, "Dana Ortiz", "isolate-instances", "done", None),
+    (99, "Priya Nair", "cut-vector", "done", None),
+    (96, "Marcus Webb", "assemble-team", "done", None),
+    (48, "Marcus Webb", "compromised-data", "doing", "Priya Nair"),
+    (40, "Marcus Webb", "attack-timeline", "doing", "Dana Ortiz"),
+]
+
+INDICATORS = [
+    # minutes before now, who, value, verdict, why
+    (114, "Dana Ortiz", "10.0.4.0/24", "dismissed", "our own subnet"),
+    (88, "Dana Ortiz", "203.0.113.57", "confirmed", "exfiltration endpoint"),
+    (66, "Sam Okafor", "198.51.100.23", "confirmed", "attacker source"),
+]
+
+INCIDENT = [
+    # minutes before now, who, fields
+    (60, "Marcus Webb", {"status": "contained"}),
+    (
+        45,
+        "Marcus Webb",
+        {
+            "summary": "Replica credentials abused to export data.",
+            "impact": "Names, emails and password hashes of customers copied; no card data.",
+            "root_cause": "A backup service key with shell access, left on a replica that "
+            "the internet could reach.",
+        },
+    ),
+]
+
+DRAFTS: list[tuple[int, str, dict[str, Any]]] = [
+    # minutes before now, who, fields
+    (
+        30,
+        "Marcus Webb",
+        {
+            "channel": "email",
+            "audience": "legal",
+            "sender": "marcus@example.com",
+            "to": ["lena@counsel-partners.example"],
+            "subject": "Attorney Work Project",
+            "body": "Lena, scope so far: names, emails and hashed passwords of customers. "
+            "No card data. Full timeline on the bridge at 14:00 UTC.",
+        },
+    ),
+    (
+        28,
+        "Marcus Webb",
+        {
+            "channel": "chat",
+            "audience": "responders",
+            "topic": "Attorney Work Project: sapphire bridge",
+            "body": "Attorney Work Project: forensics on the replica snapshot starts now.",
+        },
+    ),
+    (  # breaks the rules on purpose: subject, phrase, SMS
+        14,
+        "Sam Okafor",
+        {
+            "channel": "sms",
+            "audience": "on-call",
+            "to": ["+15550100"],
+            "body": "We had a breach on db-replica-2, we take security very seriously. Call me.",
+        },
+    ),
+    (
+        6,
+        "Jo Kim",
+        {
+            "channel": "statement",
+            "audience": "public",
+            "title": "Security notice",
+            "body": "We take the security of your data extremely seriously. On Tuesday we found...",
+        },
+    ),
+]
+
+Act = Callable[[Session], object]
 
 
 def demo_passphrase() -> str:
@@ -117,74 +209,94 @@ def demo_passphrase() -> str:
     return "-".join(generate(4)) + f"-{secrets.randbelow(100)}"
 
 
+class StoryClock:
+    """The demo's wall clock: the story's time while it is told, then the real one."""
+
+    def __init__(self, at: int | None = None) -> None:
+        self.at = at
+
+    def __call__(self) -> int:
+        return wall_ms() if self.at is None else self.at
+
+
+def _join(name: str, email: str, roles: list[str], state: str, external: bool) -> Act:
+    def act(session: Session) -> None:
+        person = session.add_person(name, email=email, state=state, external=external)
+        for role in roles:
+            session.assign_role(role, person)
+
+    return act
+
+
+def story(now: int) -> list[tuple[int, str, Act]]:
+    """What happened, as (minutes before now, who did it, what they did), in time order.
+    Told through the facade, each change carries its teller's name and the story's
+    time, so the timeline's system entries (roster, steps, the incident's fields)
+    read as part of the incident, not as the minute the demo was made."""
+    told: list[tuple[int, str, Act]] = []
+    for minutes, who, name, email, roles, state, external in ROSTER:
+        told.append((minutes, who, _join(name, email, roles, state, external)))
+    for minutes, author, kind, text in TIMELINE:
+        at = now - minutes * MINUTE
+        told.append((minutes, author, partial(Session.add_note, text=text, kind=kind, at=at)))
+    minutes, who = ATTACK_RECORDED
+    for happened, phase, text in ATTACK:
+        at = now - happened * MINUTE
+        act = partial(Session.add_note, text=text, kind="attacker", phase=phase, at=at)
+        told.append((minutes, who, act))
+    for minutes, item, kind, location in EVIDENCE:
+        act = partial(Session.add_evidence, item=item, kind=kind, location=location)
+        told.append((minutes, EVIDENCE_BY, act))
+    minutes, who = FOLLOWUPS_ADDED
+    for title, kind, owner, days in FOLLOWUPS:
+        due = datetime.fromtimestamp((now + days * 1440 * MINUTE) / 1000, UTC).date()
+        act = partial(Session.add_followup, title=title, kind=kind, owner=owner, due=str(due))
+        told.append((minutes, who, act))
+    for minutes, who, value, verdict, why in INDICATORS:
+        told.append(
+            (minutes, who, partial(Session.mark_indicator, value=value, status=verdict, note=why))
+        )
+    for minutes, who, step_id, status, assignee in STEPS:
+        act = partial(Session.set_step, step_id=step_id, status=status, assignee=assignee)
+        told.append((minutes, who, act))
+    for minutes, who, fields in INCIDENT:
+        told.append((minutes, who, partial(Session.set_incident, **fields)))
+    for minutes, who, fields in DRAFTS:
+        told.append((minutes, who, partial(Session.save_draft, **fields)))
+    return sorted(told, key=lambda t: -t[0])  # stable: one minute keeps the order above
+
+
 def create_demo(
-    path: Path, passphrase: str, *, kdf: str = "interactive", device: Device | None = None
+    path: Path,
+    passphrase: str,
+    *,
+    kdf: str = "interactive",
+    device: Device | None = None,
+    now: int | None = None,
 ) -> Session:
-    now = wall_ms()
+    """The demo incident in a new file, its story ending `now` (ms; tests fix it). It is
+    signed by `device` (this user's), in the names of the story's people, at its times;
+    the session returned writes as `device` again, on the real clock."""
+    now = wall_ms() if now is None else now
+    me = device or load_device()
+    declared = now - DECLARED * MINUTE
+    clock = StoryClock(declared)
     session = Session.create(
         path,
         passphrase,
         kdf=kdf,
-        device=device,
+        device=Device(me.signing_key, DECLARED_BY),
+        clock=HybridClock(clock),
         title="Unexpected database export from a replica",
         kind="security",
         severity=1,
-        declared_at=now - 124 * MINUTE,
+        declared_at=declared,
     )
-    for name, email, roles, state, external in ROSTER:
-        person = session.add_person(name, email=email, state=state, external=external)
-        for role in roles:
-            session.assign_role(role, person)
-    for minutes, author, kind, text in TIMELINE:
-        session.add_note(text, kind=kind, author=author, at=now - minutes * MINUTE)
-    for minutes, phase, text in ATTACK:
-        session.add_note(
-            text, kind="attacker", phase=phase, author="Dana Ortiz", at=now - minutes * MINUTE
-        )
-    for item, kind, location in EVIDENCE:
-        session.add_evidence(item, kind=kind, location=location, collected_by="Dana Ortiz")
-    for title, kind, owner, days in FOLLOWUPS:
-        due = datetime.fromtimestamp((now + days * 1440 * MINUTE) / 1000, UTC).date()
-        session.add_followup(title, kind=kind, owner=owner, due=due.isoformat())
-    session.mark_indicator("203.0.113.57", "confirmed", "exfiltration endpoint")
-    session.mark_indicator("198.51.100.23", "confirmed", "attacker source")
-    session.mark_indicator("10.0.4.0/24", "dismissed", "our own subnet")
-    for step_id in STEPS_DONE:
-        session.set_step(step_id, status="done")
-    for step_id, who in STEPS_DOING.items():
-        session.set_step(step_id, status="doing", assignee=who)
-    session.set_incident(
-        status="contained",
-        summary="Replica credentials abused to export data.",
-        impact="Names, emails and password hashes of customers copied; no card data.",
-        root_cause="A backup service key with shell access, left on a replica that the "
-        "internet could reach.",
-    )
-    session.save_draft(
-        channel="email",
-        audience="legal",
-        sender="marcus@example.com",
-        to=["lena@counsel-partners.example"],
-        subject="Attorney Work Project",
-        body="Lena, scope so far: names, emails and hashed passwords of customers. "
-        "No card data. Full timeline on the bridge at 14:00 UTC.",
-    )
-    session.save_draft(
-        channel="chat",
-        audience="responders",
-        topic="Attorney Work Project: sapphire bridge",
-        body="Attorney Work Project: forensics on the replica snapshot starts now.",
-    )
-    session.save_draft(  # breaks the rules on purpose: subject, phrase, SMS
-        channel="sms",
-        audience="on-call",
-        to=["+15550100"],
-        body="We had a breach on db-replica-2, we take security very seriously. Call me.",
-    )
-    session.save_draft(
-        channel="statement",
-        audience="public",
-        title="Security notice",
-        body="We take the security of your data extremely seriously. On Tuesday we found...",
-    )
+    session.device = me
+    for minutes, who, act in story(now):
+        # Never back in time: what was noted before the declaration is written up after it.
+        clock.at = max(clock.at or declared, now - minutes * MINUTE)
+        with session.acting_as(who):
+            act(session)
+    clock.at = None  # from here on, the real clock
     return session

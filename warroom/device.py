@@ -93,9 +93,17 @@ def save_name(directory: Path, name: str) -> None:
     os.replace(tmp, directory / PROFILE_FILE)
 
 
+def os_user_name() -> str:
+    """The OS user's login name: the display name when none was chosen."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no $USER (a bare container)
+        return f"uid-{os.getuid()}"
+
+
 def load_device(directory: Path | None = None, name: str | None = None) -> Device:
     """The device of this OS user. Without a saved name, use `name` or the OS user name."""
     directory = directory or config_dir()
     key = load_signing_key(directory)
     saved = load_name(directory)
-    return Device(key, saved or name or getpass.getuser())
+    return Device(key, saved or name or os_user_name())

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from warroom import codename as codenames
-from warroom import crypto, evidence, metrics, playbooks
+from warroom import crypto, evidence
 from warroom import events as ev
 from warroom.clock import Hlc, HybridClock, wall_ms
 from warroom.device import Device, load_device
@@ -27,8 +27,11 @@ from warroom.state import Entry, Fold, IncidentState
 from warroom.store import Row, Store, StoreError
 
 if TYPE_CHECKING:  # the comms rules and the indicator register load on first use:
-    # they are not on the console's path to its first paint (benchmarks/console.py).
+    # they are not on the console's path to its first paint (benchmarks/console.py);
+    # nor are the playbooks (making a checklist) and the attack metrics.
     from warroom.iocs import IndicatorRow, Register
+    from warroom.metrics import AttackMetrics
+    from warroom.playbooks import Playbook
     from warroom.rules.model import Finding, KeyLookup
     from warroom.rules.policy import Policy
 
@@ -162,8 +165,13 @@ class Session:
         device: Device | None = None,
         clock: HybridClock | None = None,
         declared_at: int | None = None,
+        shared: bool = False,
     ) -> Session:
-        """Declare a new incident in a new file (refused if PATH exists)."""
+        """Declare a new incident in a new file (refused if PATH exists).
+
+        `shared` makes the file group-readable and -writable (0660), for several
+        responders on one host; the default is 0600.
+        """
         if kdf not in crypto.KDF_PROFILES:
             raise SessionError(f"unknown KDF profile {kdf!r}")
         if kind not in ev.INCIDENT_KINDS:
@@ -173,6 +181,8 @@ class Session:
         if not passphrase:
             raise SessionError("the passphrase must not be empty")
         codename = codename or codenames.generate()
+        from warroom import playbooks  # only when making or extending a checklist
+
         try:
             steps = (
                 None
@@ -201,7 +211,7 @@ class Session:
             "wrapped_key": wrapped,
         }
         try:
-            store = Store.create(path, meta)
+            store = Store.create(path, meta, shared=shared)
         except StoreError as exc:
             raise SessionError(str(exc)) from None
         header = Header.from_meta(store.meta(), str(path))
@@ -420,7 +430,19 @@ class Session:
     def _one(self, type_: str, data: dict[str, Any]) -> Event:
         return self._append([(type_, data)])[0]
 
-    def _playbook_events(self, book: playbooks.Playbook) -> list[tuple[str, dict[str, Any]]]:
+    @contextmanager
+    def acting_as(self, name: str) -> Iterator[Session]:
+        """Record the changes made inside as made by `name` (their `by`, and the author
+        of notes): for writing up what others did, as the demo tells its story. This
+        device still signs them; only the name they carry differs."""
+        device = self.device
+        self.device = Device(device.signing_key, name)
+        try:
+            yield self
+        finally:
+            self.device = device
+
+    def _playbook_events(self, book: Playbook) -> list[tuple[str, dict[str, Any]]]:
         base = len(self.state.steps)
         return [
             (
@@ -441,6 +463,8 @@ class Session:
 
     def add_playbook(self, playbook_id: str) -> int:
         """Add a playbook's steps to a running incident; steps it has already are kept."""
+        from warroom import playbooks
+
         try:
             book = playbooks.load(playbook_id)
         except playbooks.PlaybookError as exc:
@@ -763,9 +787,11 @@ class Session:
         )
         return self._register.find(self.state, row.value) or row
 
-    def attack_metrics(self) -> metrics.AttackMetrics:
+    def attack_metrics(self) -> AttackMetrics:
         """Time to detect, dwell time, time to contain and to resolve, from the
         phases marked on `attacker` entries (struck entries do not count)."""
+        from warroom import metrics
+
         points = [
             (e.phase, e.at)
             for e in self.state.entries.values()

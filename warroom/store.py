@@ -11,8 +11,11 @@ and several processes append at once, each in its own IMMEDIATE transaction.
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +27,13 @@ import sqlite_utils
 FORMAT = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
+PRIVATE_MODE = 0o600
+SHARED_MODE = 0o660
+"""`init --shared`: group-readable and -writable, for several responders on one host."""
+SHARE_HINT = (
+    "To share incidents, make them with `warroom init --shared` in a setgid directory of "
+    "a group you all belong to (`install -d -m 2770 -g GROUP DIR`)"
+)
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -82,6 +92,54 @@ def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
     return conn
 
 
+def _check_access(path: Path) -> None:
+    """Refuse, saying how to share it, an incident this user cannot read and write,
+    or whose -wal/-shm it cannot create: SQLite would fail later, less helpfully."""
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if name.exists() and not os.access(name, os.R_OK | os.W_OK):
+            info = name.stat()
+            raise StoreError(
+                f"{name}: permission denied (mode {info.st_mode & 0o777:04o}, owner "
+                f"{_user_name(info.st_uid)}, group {_group_name(info.st_gid)}); its owner "
+                f"can share it with `chmod 660 {name}`. {SHARE_HINT}"
+            )
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"{path.parent}: permission denied (warroom needs to write the -wal and -shm "
+            f"files beside {path.name}). {SHARE_HINT}"
+        )
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def shared_directory_warning(path: str | os.PathLike[str]) -> str | None:
+    """Why the shared incident at `path` may lock the others out, or None.
+
+    Outside a setgid directory, the file and the -wal and -shm files each
+    responder's process creates beside it take their creator's own group.
+    """
+    path = Path(path)
+    if path.parent.stat().st_mode & stat.S_ISGID:
+        return None
+    return (
+        f"{path.parent} is not setgid: files made there take their creator's group "
+        f"({_group_name(path.stat().st_gid)} for {path.name}), not one you all share; "
+        "use a directory made with `install -d -m 2770 -g GROUP DIR`"
+    )
+
+
 class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
@@ -93,16 +151,27 @@ class Store:
     # -- opening ---------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], meta: dict[str, Any]) -> Store:
-        """Make a new incident file; never touch an existing one."""
+    def create(
+        cls, path: str | os.PathLike[str], meta: dict[str, Any], *, shared: bool = False
+    ) -> Store:
+        """Make a new incident file; never touch an existing one.
+
+        The mode is set exactly, whatever the umask: 0600, or 0660 when `shared`
+        (the group is the directory's when it is setgid). SQLite gives the -wal
+        and -shm files the database file's mode, so they follow.
+        """
         path = Path(path)
+        mode = SHARED_MODE if shared else PRIVATE_MODE
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         except FileExistsError:
             raise StoreError(f"{path} already exists; refusing to overwrite it") from None
         except OSError as exc:
             raise StoreError(f"cannot create {path}: {exc.strerror}") from None
-        os.close(fd)
+        try:
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
         try:
             conn = _connect(path, create=True)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -124,6 +193,7 @@ class Store:
             raise StoreError(f"{path}: no such file")
         if not path.is_file():
             raise StoreError(f"{path}: not a file")
+        _check_access(path)
         with path.open("rb") as fh:
             if fh.read(16) != SQLITE_MAGIC:
                 raise StoreError(f"{path}: not a warroom incident file")

@@ -1,11 +1,23 @@
-"""A footer of keys drawn once: unlike Textual's Footer it does not redraw on every
-focus change, which matters when each byte crosses a slow SSH link."""
+"""A footer of keys drawn once per size: unlike Textual's Footer it does not redraw on
+every focus change, which matters when each byte crosses a slow SSH link.
+
+Help, the command palette and quit are always shown, at the right: the other keys
+fill the rest from the left, and those that do not fit give way to an ellipsis
+(every key is in help and in the palette).
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Static
+
+ALWAYS = ("help", "palette", "quit")
+"""Binding ids always on the key line: the ways to every other key, and out."""
+PALETTE = Binding("ctrl+p", "command_palette", "Palette", id="palette")
+HELP = Binding("question_mark", "help", "Help", id="help")
+QUIT = Binding("ctrl+q", "quit", "Quit", id="quit")
+MORE = "…"
 
 
 def key_label(key: str) -> str:
@@ -15,17 +27,46 @@ def key_label(key: str) -> str:
     )
 
 
+def hint(key: str, description: str) -> Text:
+    text = Text(no_wrap=True)
+    text.append(f" {key_label(key)} ", style="bold reverse")
+    text.append(f" {description} ")
+    return text
+
+
+def key_line(bindings: list[Binding], keymap: dict[str, str], width: int) -> Text:
+    """The keys that fit in `width` cells: help, palette and quit always, at the right."""
+    by_id = {b.id: b for b in bindings}
+    fixed = Text(no_wrap=True)
+    for default in (HELP, PALETTE, QUIT):
+        binding = by_id.get(default.id, default)
+        fixed.append_text(hint(keymap.get(default.id or "", binding.key), binding.description))
+    room = max(0, width - fixed.cell_len)
+    line = Text(no_wrap=True, overflow="crop")
+    rest = [b for b in bindings if b.id not in ALWAYS]
+    for i, binding in enumerate(rest):
+        piece = hint(keymap.get(binding.id or "", binding.key), binding.description)
+        last = i == len(rest) - 1
+        if line.cell_len + piece.cell_len + (0 if last else len(MORE)) > room:
+            line.append(MORE, style="dim")
+            break
+        line.append_text(piece)
+    line.append(" " * max(0, room - line.cell_len))
+    line.append_text(fixed)
+    return line
+
+
 class KeyHints(Static):
     DEFAULT_CSS = "KeyHints { height: 1; background: $panel; }"
 
     def __init__(self, bindings: list[Binding], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._bindings = bindings
+        self._keymap: dict[str, str] = {}
 
     def show(self, keymap: dict[str, str]) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        for binding in [*self._bindings, Binding("ctrl+p", "", "palette")]:
-            key = keymap.get(binding.id or "", binding.key)
-            text.append(f" {key_label(key)} ", style="bold reverse")
-            text.append(f" {binding.description} ")
-        self.update(text, layout=False)
+        self._keymap = dict(keymap)
+        self.refresh()
+
+    def render(self) -> Text:
+        return key_line(self._bindings, self._keymap, self.size.width)

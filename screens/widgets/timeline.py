@@ -83,9 +83,10 @@ class TimelineView(ScrollView, can_focus=True):
 
     def add_entries(self, entries: Iterable[Entry]) -> None:
         """Slot new entries into place (backdated ones land mid-list)."""
+        filtered = self._visible is not self._all  # unfiltered, they are one list
         for entry in entries:
             insort(self._all, entry, key=TIMELINE_ORDER)
-            if self._matches(entry):
+            if filtered and self._matches(entry):
                 insort(self._visible, entry, key=TIMELINE_ORDER)
         self._resized()
 
@@ -120,10 +121,12 @@ class TimelineView(ScrollView, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         if 0 <= new < len(self._visible):  # scroll just enough to keep the cursor in view
             height, top = self.scrollable_content_region.height, self.scroll_offset.y
+            # force: after a filter is cleared the scrollbars are not recomputed yet,
+            # and an unforced scroll would be dropped, leaving the view at the top.
             if new < top:
-                self.scroll_to(y=new, animate=False)
+                self.scroll_to(y=new, animate=False, force=True)
             elif new >= top + height:
-                self.scroll_to(y=new - height + 1, animate=False)
+                self.scroll_to(y=new - height + 1, animate=False, force=True)
         self.refresh()  # the line cache is keyed by selection: no need to drop it
         self.post_message(self.Selected(self.current()))
 

@@ -11,12 +11,13 @@ from pathlib import Path
 from textual.widgets import Input, Static, TextArea
 from warroom.screens.draft import DraftScreen
 from warroom.screens.export import ExportScreen
+from warroom.screens.widgets.text_lines import TextLines
 
 BANNED = "We take security very seriously."
 
 
 def findings_text(app) -> str:  # noqa: ANN001
-    return str(app.screen.query_one("#draft-findings", Static).render())
+    return "\n".join(line.plain for line in app.screen.query_one(TextLines).lines)
 
 
 def rules(app) -> set[str]:  # noqa: ANN001

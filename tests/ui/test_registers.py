@@ -3,6 +3,7 @@ incident's fields; the note line's prefixes; the roster's duties; their looks.""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import itertools
@@ -15,6 +16,7 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 from textual.widgets import DataTable, Input, Select, Static, TextArea
+from textual.widgets._select import SelectOverlay
 from warroom.screens.evidence import EvidenceScreen
 from warroom.screens.followups import FollowUpsScreen
 from warroom.screens.help import HelpScreen
@@ -23,7 +25,7 @@ from warroom.screens.indicators import IndicatorsScreen
 from warroom.screens.keys import MAIN_KEYS, REGISTER_KEYS, all_keys
 from warroom.screens.main import MainScreen
 from warroom.screens.metrics import MetricsScreen
-from warroom.screens.register import FormScreen
+from warroom.screens.register import Column, FormScreen, fit_columns
 from warroom.screens.widgets.timeline import TimelineView
 
 import warroom.session
@@ -547,7 +549,7 @@ async def test_followups_overdue_stand_out(make_app, ui, registers: Path) -> Non
 # -- the incident's fields ----------
 
 
-async def test_incident_fields_saved_with_only_what_changed(make_app, ui) -> None:
+async def test_incident_fields_save_themselves_with_only_what_changed(make_app, ui) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_register(pilot, ui, "s")
@@ -558,10 +560,7 @@ async def test_incident_fields_saved_with_only_what_changed(make_app, ui) -> Non
         await pilot.press(*"Replica exported by a stolen key")
         screen.query_one("#incident-root_cause", TextArea).focus()
         await pilot.press(*"Long-lived key in a CI variable")
-        await pilot.pause()
-        assert "Unsaved: status, summary, root cause" in shown(screen.query_one("#incident-state"))
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await wait_for(pilot, lambda: "All saved" in shown(screen.query_one("#incident-state")))
         inc = app.session.state.incident
         assert (inc.status, inc.summary, inc.root_cause) == (
             "resolved",
@@ -573,24 +572,31 @@ async def test_incident_fields_saved_with_only_what_changed(make_app, ui) -> Non
             inc.resolved_at is not None and inc.review_due == inc.resolved_at + 14 * 1440 * MINUTE
         )
         texts = [e.text for e in app.session.state.entries.values()]
-        assert "Incident updated: status -> resolved, summary, root_cause" in texts
+        updates = [t for t in texts if t.startswith("Incident updated:")]
+        assert updates and updates[0].startswith("Incident updated: status -> resolved")
+        assert all("title" not in t and "severity" not in t for t in updates)
         times = shown(screen.query_one("#incident-times"))
         assert "Resolved 2026-11-18 11:06Z" in times and "Review due 2026-12-02" in times
-        assert "Nothing unsaved" in shown(screen.query_one("#incident-state"))
 
 
-async def test_incident_escape_with_unsaved_changes_asks_first(make_app, ui) -> None:
+async def test_incident_ctrl_s_saves_at_once(make_app, ui) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_register(pilot, ui, "s")
         screen.query_one("#incident-impact", TextArea).focus()
-        await pilot.press(*"names and emails")
-        await pilot.press("escape")
-        assert app.screen is screen
-        assert any("Unsaved changes" in n for n in notices(app))
-        await pilot.press("escape")
+        await pilot.press(*"names", "ctrl+s")
+        assert app.session.state.incident.impact == "names"
+        assert any("Saved: impact" in n for n in notices(app))
+
+
+async def test_incident_escape_with_unsaved_changes_saves_them(make_app, ui) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_register(pilot, ui, "s")
+        screen.query_one("#incident-impact", TextArea).focus()
+        await pilot.press(*"names and emails", "escape")
         assert isinstance(app.screen, MainScreen)
-        assert app.session.state.incident.impact == ""
+        assert app.session.state.incident.impact == "names and emails"
 
 
 async def test_incident_editor_follows_other_writers_but_keeps_your_edits(make_app, ui) -> None:
@@ -744,6 +750,154 @@ async def test_untrusted_text_in_registers_is_literal_and_stripped(
         assert summary == SHOWN
         await pilot.press("ctrl+s")  # nothing changed by showing it stripped: nothing saved
         assert app.session.state.incident.summary == INJECTION
+
+
+# -- 80 columns, and what was just added (issue 9) ----------
+
+
+def test_columns_narrow_then_the_least_needed_go() -> None:
+    columns = [
+        Column("ID", 4),
+        Column("Title", 30, shrink_to=10),
+        Column("Owner", 10, drop=2),
+        Column("Due", 10, drop=1),
+    ]
+    assert fit_columns(columns, 200) == [("ID", 4), ("Title", 30), ("Owner", 10), ("Due", 10)]
+    assert fit_columns(columns, 50) == [("ID", 4), ("Title", 18), ("Owner", 10), ("Due", 10)]
+    assert fit_columns(columns, 36) == [("ID", 4), ("Title", 16), ("Owner", 10)]  # Due first
+    assert fit_columns(columns, 18) == [("ID", 4), ("Title", 10)]
+
+
+def fits(table: DataTable) -> bool:
+    """Every column shown in full: nothing off to the right to scroll to."""
+    return table.virtual_size.width <= table.scrollable_content_region.width
+
+
+def row_labels(table: DataTable) -> list[str]:
+    return [str(column.label) for column in table.ordered_columns]
+
+
+async def test_evidence_at_80_columns_shows_what_fits_and_the_rest_below(
+    make_app, ui, registers: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_register(pilot, ui, "e")
+        table = screen.query_one(DataTable)
+        assert row_labels(table) == ["ID", "Kind", "Item", "SHA-256", "Kept at", "RO"]
+        assert fits(table)
+        title = shown(screen.query_one("#register-title", Static))
+        assert title.count("below: Collected by, Collected, Retain until") == 1
+        detail = shown(screen.query_one("#evidence-detail", Static))
+        assert "Collected by Dana Ortiz at 2026-11-18 10:06Z; retain until 2027-02-16" in detail
+        await pilot.press("down")
+        await pilot.resize_terminal(120, 40)  # wide again: every column, no note
+        await pilot.pause()
+        assert len(row_labels(table)) == 9 and fits(table)
+        assert "below:" not in shown(screen.query_one("#register-title", Static))
+        assert table.row_count == 3 and table.cursor_row == 1  # still on the second item
+
+
+@pytest.mark.parametrize(
+    ("key", "labels", "detail_id", "full_text"),
+    [
+        (
+            "f",
+            ["Title", "Kind", "Owner", "Due", "Status"],
+            "#followups-detail",
+            "MFA on the provider console",
+        ),
+        (
+            "m",
+            ["Phase", "When (UTC)", "Author", "Entry"],
+            "#metrics-detail",
+            "Phish opened by a contractor; token minted for svc-backup",
+        ),
+        (
+            "i",
+            ["Value", "Type", "Status"],
+            "#indicators-detail",
+            "198.51.100.23",
+        ),
+    ],
+    ids=["followups", "metrics", "indicators"],
+)
+async def test_followups_and_metrics_fit_80_columns_and_the_detail_has_it_all(
+    make_app, ui, registers: Path, key: str, labels: list[str], detail_id: str, full_text: str
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_register(pilot, ui, key)
+        table = screen.query_one(DataTable)
+        assert row_labels(table) == labels and fits(table)
+        if key == "f":
+            await pilot.press("down")
+        detail = screen.query_one(detail_id, Static)
+        assert shown(detail).replace("\n", " ").count(full_text) == 1
+
+
+async def test_the_phase_drop_down_stays_inside_the_form_at_80x24(
+    make_app, ui, registers: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_register(pilot, ui, "m")
+        await pilot.press("a", "enter")  # the form, its phase list opened
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen)
+        box = app.screen.query_one("#form-box").region
+        overlay = app.screen.query_one("#form-phase", Select).query_one(SelectOverlay)
+        assert overlay.display and overlay.region.height == 8  # every phase, no scrolling
+        assert box.contains_region(overlay.region)
+        assert app.screen.region.contains_region(box)
+        await pilot.press(*["down"] * 4, "enter")  # detected, as before
+        assert app.screen.query_one("#form-phase", Select).value == "detected"
+
+
+# -- what was just added is selected ----------
+
+
+@pytest.mark.parametrize(
+    ("key", "records", "then", "typed", "field"),
+    [
+        ("e", "evidence", "c", "Bagged, tag 0148", "custody"),
+        ("f", "followups", "o", "Sam Okafor", "owner"),
+    ],
+    ids=["evidence-custody", "followup-owner"],
+)
+async def test_what_was_just_added_is_selected_and_the_next_key_acts_on_it(
+    make_app, ui, registers: Path, key: str, records: str, then: str, typed: str, field: str
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_register(pilot, ui, key)
+        before = set(getattr(app.session.state, records))
+        await pilot.press("a", *"Added just now", "enter")
+        await pilot.pause()
+        (added,) = set(getattr(app.session.state, records)) - before
+        table = app.screen.query_one(DataTable)
+        assert table.cursor_row == table.row_count - 1 == len(before)
+        assert app.screen.selected().id == added
+        others = {k: copy.deepcopy(v) for k, v in getattr(app.session.state, records).items()}
+        del others[added]
+        await pilot.press(then, *typed, "enter")  # a custody note, an owner
+        await pilot.pause()
+        after = dict(getattr(app.session.state, records))
+        assert typed in str(getattr(after.pop(added), field))
+        assert after == others  # row one (where the cursor was left before) untouched
+
+
+async def test_an_attacker_entry_added_is_selected(make_app, ui, registers: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_register(pilot, ui, "m")
+        await pilot.press("a", "enter", "end", "enter")  # phase: (no phase), the last
+        await pilot.press("tab", *"Beacon to 203.0.113.9", "enter")
+        await pilot.pause()
+        assert app.screen is screen and isinstance(screen, MetricsScreen)
+        table = screen.query_one(DataTable)
+        assert table.cursor_row == table.row_count - 1 == 5  # (no phase) last, and latest
+        assert shown(screen.query_one("#metrics-detail", Static)).count("Beacon to") == 1
 
 
 # -- looks ----------

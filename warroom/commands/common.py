@@ -4,7 +4,6 @@ unlocking an incident for one command, and printing."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,7 +12,15 @@ from typing import Any
 
 import click
 
-from warroom.device import DeviceError, config_dir, load_device, load_name, save_name
+from warroom.device import (
+    Device,
+    DeviceError,
+    config_dir,
+    load_device,
+    load_name,
+    os_user_name,
+    save_name,
+)
 from warroom.session import Session, SessionError
 
 PASSPHRASE_ENV = "WARROOM_PASSPHRASE_FILE"
@@ -45,7 +52,10 @@ def passphrase_option(f: Callable) -> Callable:
     )(f)
 
 
-path_argument = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+# readable=False: the store says why a file cannot be opened, and how to share it.
+path_argument = click.argument(
+    "path", type=click.Path(dir_okay=False, readable=False, path_type=Path)
+)
 
 
 def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> str:
@@ -65,18 +75,18 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> s
     return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm, err=True)
 
 
-def device():
-    """This user's device; on first use at a terminal, ask for the display name."""
+def device() -> Device:
+    """This user's device; on first use at a terminal, ask for the display name once.
+    Enter alone takes the OS user name (shown as the default), and it is saved too:
+    an empty answer must not mean being asked again by every command."""
     try:
         directory = config_dir()
         if load_name(directory) is None and sys.stdin.isatty():
+            default = os_user_name()
             name = click.prompt(
-                "Your name as it will appear on timelines",
-                default=os.environ.get("USER", ""),
-                err=True,
+                "Your name as it will appear on timelines", default=default, err=True
             ).strip()
-            if name:
-                save_name(directory, name)
+            save_name(directory, name or default)
         return load_device(directory)
     except (DeviceError, OSError) as exc:
         raise Failure(str(exc)) from None

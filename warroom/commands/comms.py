@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from warroom import comms
 from warroom.commands.common import (
     CheckFailed,
     Failure,
@@ -17,14 +17,14 @@ from warroom.commands.common import (
     path_argument,
     unlocked,
 )
-from warroom.export.manifest import check_export
-from warroom.gpg import Keyring
-from warroom.rules import RULES
-from warroom.rules.lint import DraftFileError, has_errors, lint, read_draft_file
-from warroom.rules.model import Context, DraftDoc, Finding
-from warroom.rules.policy import Policy, PolicyError, default_policy, load_policy_file
 from warroom.sanitize import one_line
 from warroom.state import draft_dict
+
+if TYPE_CHECKING:  # the rules, gpg and the export checks load when a command runs:
+    # `warroom open` imports this module too, and needs none of them (benchmarks/startup.py)
+    from warroom.gpg import Keyring
+    from warroom.rules.model import DraftDoc, Finding
+    from warroom.rules.policy import Policy
 
 gnupghome_option = click.option(
     "--gnupghome",
@@ -34,12 +34,16 @@ gnupghome_option = click.option(
 
 
 def keyring(gnupghome: Path | None) -> Keyring:
+    from warroom.gpg import Keyring
+
     if gnupghome is not None and not gnupghome.is_dir():
         raise Failure(f"{gnupghome}: no such GnuPG home")
     return Keyring(gnupghome)
 
 
 def read_policy(path: Path) -> Policy:
+    from warroom.rules.policy import PolicyError, load_policy_file
+
     try:
         return load_policy_file(path)
     except PolicyError as exc:
@@ -78,6 +82,8 @@ def policy_set(path: Path, file: Path, passphrase_file: Path | None) -> None:
 @passphrase_option
 def policy_show(path: Path, passphrase_file: Path | None) -> None:
     """Print the incident's policy (TOML); the shipped default if none was set."""
+    from warroom.rules.policy import default_policy
+
     with unlocked(path, passphrase_file) as session:
         text = session.state.policy_text
     if not text:
@@ -108,6 +114,10 @@ def lint_command(
     "cc", "bcc", "subject", "topic", "title", "body"} or an .eml email. Exit 0:
     no errors; 1: errors found; 2: a file could not be read.
     """
+    from warroom.rules.lint import DraftFileError, has_errors, lint, read_draft_file
+    from warroom.rules.model import Context
+    from warroom.rules.policy import default_policy
+
     rules_policy = read_policy(policy_file) if policy_file else default_policy()
     ring = keyring(gnupghome)
     context = Context(keys=functools.cache(ring.resolve))  # gpg once per address, not per draft
@@ -136,6 +146,8 @@ def lint_command(
 @click.command("rules")
 def rules_command() -> None:
     """List the comms rules: id, severity, what each checks."""
+    from warroom.rules import RULES
+
     for rule_id, (severity, text) in RULES.items():
         click.echo(f"{rule_id:<26} {severity:<8} {text}")
 
@@ -171,6 +183,8 @@ def _fields(doc: DraftDoc) -> dict[str, object]:
 @passphrase_option
 def draft_add(path: Path, file: Path, passphrase_file: Path | None) -> None:
     """Add the draft in FILE (JSON or .eml) to the incident; prints its id."""
+    from warroom.rules.lint import DraftFileError, read_draft_file
+
     try:
         doc = read_draft_file(file)
     except DraftFileError as exc:
@@ -188,6 +202,9 @@ def draft_approve(
     path: Path, draft_id: str, gnupghome: Path | None, passphrase_file: Path | None
 ) -> None:
     """Approve a draft (refused while a rule finds an error in it)."""
+    from warroom import comms
+    from warroom.rules.lint import has_errors
+
     ring = keyring(gnupghome)
     with unlocked(path, passphrase_file) as session:
         keys = comms.key_lookup(ring.resolve, session.state)
@@ -209,6 +226,8 @@ def draft_approve(
 @passphrase_option
 def draft_list(path: Path, fmt: str, gnupghome: Path | None, passphrase_file: Path | None) -> None:
     """Every draft with its status and the rules' findings."""
+    from warroom import comms
+
     ring = keyring(gnupghome)
     with unlocked(path, passphrase_file) as session:
         keys = comms.key_lookup(ring.resolve, session.state)
@@ -244,6 +263,8 @@ def draft_list(path: Path, fmt: str, gnupghome: Path | None, passphrase_file: Pa
 )
 def verify_export(folder: Path, device_key: str, gnupghome: Path | None, expect_gpg: str) -> None:
     """Check an export: manifest signatures, every file's SHA-256, nothing added or missing."""
+    from warroom.export.manifest import check_export
+
     result = check_export(
         folder,
         device_key=device_key,

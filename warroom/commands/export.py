@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from warroom.commands.common import CheckFailed, Failure, passphrase_option, path_argument, unlocked
 from warroom.commands.comms import gnupghome_option, keyring
-from warroom.export import postmortem
 from warroom.export import timeline as timeline_export
-from warroom.export.drafts import ExportError, export_drafts
-from warroom.gpg import Keyring
+
+if TYPE_CHECKING:  # loaded when an export runs, not by every command (benchmarks/startup.py)
+    from warroom.gpg import Keyring
 
 EXPORTS = ("drafts", "postmortem", "timeline")
 
@@ -73,6 +74,8 @@ def export(
         raise Failure("the postmortem needs --out FILE.md")
     if out is not None and out.exists():
         raise Failure(f"{out} already exists; refusing to overwrite it")
+    from warroom.export import postmortem
+
     with unlocked(path, passphrase_file) as session:
         if what == "postmortem":
             text = postmortem.render(
@@ -97,6 +100,8 @@ def export(
 def _export_drafts(
     path: Path, out: Path, ring: Keyring, sign_key: str, passphrase_file: Path | None
 ) -> None:
+    from warroom.export.drafts import ExportError, export_drafts
+
     with unlocked(path, passphrase_file) as session:
         try:
             result = export_drafts(session, out, ring, sign_key=sign_key)

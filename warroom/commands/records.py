@@ -11,8 +11,6 @@ import click
 
 from warroom import events as ev
 from warroom import evidence as evidence_mod
-from warroom import indicators as indicator_mod
-from warroom import metrics as metrics_mod
 from warroom.commands.common import Failure, dump_json, passphrase_option, path_argument, unlocked
 from warroom.export.tabular import to_csv
 from warroom.sanitize import one_line
@@ -210,6 +208,8 @@ def iocs_list(path: Path, fmt: str, include_new: bool, passphrase_file: Path | N
         columns = ("value", "type", "status", "first_seen", "entries", "by", "at", "note")
         click.echo(to_csv(columns, table), nl=False)
     elif fmt == "blocklist":
+        from warroom import indicators as indicator_mod  # its patterns: only when used
+
         wanted = {"confirmed", "new"} if include_new else {"confirmed"}
         chosen = [indicator_mod.Indicator(r.value, r.type) for r in rows if r.status in wanted]
         click.echo(indicator_mod.blocklist(chosen), nl=False)
@@ -343,6 +343,8 @@ def incident_set(path: Path, field: str, value: str, passphrase_file: Path | Non
 @passphrase_option
 def metrics(path: Path, fmt: str, passphrase_file: Path | None) -> None:
     """Attack metrics from the `attacker` timeline entries and their phases."""
+    from warroom import metrics as metrics_mod
+
     with unlocked(path, passphrase_file) as session:
         found = session.attack_metrics()
     data = asdict(found)
