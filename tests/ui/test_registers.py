@@ -815,9 +815,9 @@ async def test_evidence_at_80_columns_shows_what_fits_and_the_rest_below(
         ),
         (
             "i",
-            ["Value", "Type", "Status"],
+            ["Value", "Type", "Status", "First seen", "Seen"],  # Value narrowed to fit
             "#indicators-detail",
-            "198.51.100.23",
+            "203.0.113.9  ipv4  confirmed",
         ),
     ],
     ids=["followups", "metrics", "indicators"],
