@@ -58,11 +58,6 @@ class TypeAhead:
         self._unsettled: MessagePump | None = None
         """Where unbound keys went since the last barrier: they may still be queued there."""
 
-    @property
-    def holding(self) -> int:
-        """How many keys wait their turn."""
-        return len(self._held)
-
     def admit(self, event: events.Key) -> bool:
         """True: dispatch the key now. False: it is held and will be posted again."""
         released = id(event) in self._released

@@ -76,8 +76,9 @@ def warroom(incident: Path, passfile: Path, console_env: dict[str, str]) -> Call
     """`warroom("show", "--format", "json")` runs the CLI on `incident` (exit 0 asserted)."""
 
     def run(command: str, *args: str, env: dict[str, str] | None = None) -> str:
+        argv = [command, str(incident), *args, "--passphrase-file", str(passfile)]
         proc = subprocess.run(
-            [sys.executable, "-m", "warroom", command, str(incident), *args],
+            [sys.executable, "-m", "warroom", *argv],
             env=env or console_env,
             input="",
             capture_output=True,
@@ -88,10 +89,7 @@ def warroom(incident: Path, passfile: Path, console_env: dict[str, str]) -> Call
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
-    def run_with_pass(command: str, *args: str, env: dict[str, str] | None = None) -> str:
-        return run(command, *args, "--passphrase-file", str(passfile), env=env)
-
-    return run_with_pass
+    return run
 
 
 @pytest.fixture
