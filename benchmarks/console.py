@@ -13,12 +13,13 @@ made something show. The figures, by part:
 
 paint  First paint, at 120x40, --runs times per incident size, after one start of each
        program not counted (the children cache bytecode as a user's Python does, even
-       with PYTHONDONTWRITEBYTECODE set here). It counts Python start-up and imports (a
-       user waits for those too); the KDF, timed apart, is subtracted,
-       the raw time shown beside it. For the empty incident the runs alternate with a
-       bare Textual app (benchmarks/bare_app.py: one Static, started the same way, timed
-       to its marker): A B A B, so both see the same machine; the ratio of the medians
-       is the figure (target <= 1.8x), with the KDF excluded and, beside it, included.
+       with PYTHONDONTWRITEBYTECODE set here). It counts everything a user waits for:
+       Python start-up, imports, the KDF (the console derives the key while its UI
+       loads, so the KDF is not subtracted; its time, measured apart, is shown) and the
+       fold. For the empty incident the runs alternate with a bare Textual app
+       (benchmarks/bare_app.py: one Static, started the same way, timed to its
+       marker): A B A B, so both see the same machine; the ratio of the medians is
+       the figure (target <= 1.8x).
        Also: when the output settles (its last byte before 1.5 s of quiet) and how long
        the app takes to exit after ctrl+q. Targets: <= 1.0 s empty, <= 2.0 s at 100k.
 note   At 120x40, on each incident: bytes for one note ("n", the text typed a key every
@@ -186,16 +187,19 @@ def measure_paint(
 def report_paint(
     figures: Figures, consoles: dict[int, list[Paint]], bare: list[Paint], kdf: float
 ) -> None:
-    print(f"\nfirst paint, {PAINT_SIZE[0]}x{PAINT_SIZE[1]}, KDF ({kdf * 1000:.0f} ms) excluded")
+    print(
+        f"\nfirst paint, {PAINT_SIZE[0]}x{PAINT_SIZE[1]}, the KDF ({kdf * 1000:.0f} ms, derived"
+        " while the UI loads) included"
+    )
     for notes, paints in consoles.items():
         raws = [p.raw for p in paints]
-        net = statistics.median(raws) - kdf
+        net = statistics.median(raws)
         target = 1.0 if notes == 0 else 2.0
         exits = [p.exit_seconds for p in paints]
         exited = [e for e in exits if e is not None]
         print(
-            f"  {notes:>7} notes: median {fmt_s(net)}, best {fmt_s(min(raws) - kdf)}"
-            f"  (raw median {fmt_s(statistics.median(raws))}; {paints[-1].paint_bytes:,} bytes)"
+            f"  {notes:>7} notes: median {fmt_s(net)}, best {fmt_s(min(raws))}"
+            f"  ({paints[-1].paint_bytes:,} bytes)"
             f"  settled {fmt_s(statistics.median(p.settled for p in paints))} raw,"
             f" {paints[-1].settled_bytes:,} bytes;  exit after ctrl+q: worst "
             f"{fmt_s(max(exited) if exited else None)}"
@@ -210,17 +214,17 @@ def report_paint(
     if bare:
         bare_raw = statistics.median(p.raw for p in bare)
         console_raw = statistics.median(p.raw for p in consoles[0])
-        ratio, ratio_raw = (console_raw - kdf) / bare_raw, console_raw / bare_raw
+        ratio = console_raw / bare_raw
         print(
             f"  bare Textual app: median {fmt_s(bare_raw)}, best {fmt_s(min(p.raw for p in bare))}"
             f" ({bare[-1].paint_bytes:,} bytes)\n"
-            f"  empty incident / bare app: {ratio:.2f}x KDF excluded, {ratio_raw:.2f}x raw"
+            f"  empty incident / bare app: {ratio:.2f}x"
         )
         figures.put("bare Textual app, first paint (median)", "0 notes", fmt_s(bare_raw))
         figures.put(
             "first paint, empty incident / bare app",
             "0 notes",
-            f"{ratio:.2f}x ({verdict(ratio <= 1.8)}; raw {ratio_raw:.2f}x)",
+            f"{ratio:.2f}x ({verdict(ratio <= 1.8)})",
             "≤ 1.8x",
         )
 

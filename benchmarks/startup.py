@@ -8,8 +8,9 @@ benchmarks/bare_app.py) and timed to their first paint, after one start of each 
 counted (the children cache bytecode, as a user's Python does). Two kinds of run:
 
 phases     Uninstrumented. A few lines of start-up code note the time (the parent's
-           clock: time.monotonic) when the interpreter is ready, when the CLI and the core
-           are imported, when the UI modules are imported; the first paint is timed as in
+           clock: time.monotonic) when the interpreter is ready and when each of a few
+           modules (the CLI and the core, the UI) has been imported, in the program's own
+           order (nothing is imported ahead of it); the first paint is timed as in
            benchmarks/console.py. Medians of --runs.
 importtime `python -X importtime`: the interpreter's import log goes to a file (the
            C-level stderr), the app's output (it writes to `sys.__stderr__`) back to the
@@ -50,18 +51,41 @@ LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 MARKS_ENV = "WARROOM_BENCH_MARKS"
 BOOT = """\
 import os, runpy, sys, time
-marks = [time.monotonic()]
+marks = [("interpreter ready", time.monotonic())]
 if {importtime}:  # the app's output back to the pty; the import log stays in the file
     sys.__stderr__ = sys.stderr = open(os.dup(1), "w", errors="backslashreplace")
-for name in {modules}:
-    __import__(name)
-    marks.append(time.monotonic())
-with open(os.environ["{marks_env}"], "w") as fh:
-    fh.write(" ".join(map(str, marks)))
+
+
+class Watch:
+    \"\"\"Notes when each watched module has run, leaving the program's own order be.\"\"\"
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in {modules}:
+            return None
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            if finder is not self and find and (spec := find(name, path, target)):
+                break
+        else:
+            return None
+        run = spec.loader.exec_module
+
+        def timed(module):
+            run(module)
+            marks.append((name, time.monotonic()))
+            with open(os.environ["{marks_env}"], "w") as fh:
+                fh.writelines(f"{{at}} {{step}}\\n" for step, at in marks)
+
+        spec.loader.exec_module = timed
+        return spec
+
+
+sys.meta_path.insert(0, Watch())
 sys.argv[0] = "app"
 runpy.{run}
 """
-"""Run as `python -c`: time the imports of `modules`, then start the program."""
+"""Run as `python -c`: start the program, noting when each of `modules` is imported
+(in the order the program imports them)."""
 CONSOLE = {
     "run": "run_module('warroom', run_name='__main__', alter_sys=True)",
     "modules": ["warroom.cli", "warroom.screens.app"],
@@ -102,7 +126,7 @@ def walk(items: list[Import]) -> list[Import]:
 
 @dataclass
 class Run:
-    marks: list[float]  # seconds from the process start: interpreter ready, each module
+    marks: list[tuple[float, str]]  # (seconds from the process start, what was ready)
     paint: float
     imports: list[Import]  # the roots of the tree; empty unless -X importtime
 
@@ -123,8 +147,10 @@ def run_once(ws: Workspace, program: dict, args: list[str], importtime: bool) ->
     finally:
         quit_console(term)
     imports = parse(log.read_bytes()[:cut].decode()) if importtime else []
-    times = [float(t) - term.started for t in marks.read_text().split()]
-    return Run(times, painted - term.started, imports)
+    done = [line.split(" ", 1) for line in marks.read_text().splitlines()]
+    return Run(
+        sorted((float(t) - term.started, what) for t, what in done), painted - term.started, imports
+    )
 
 
 def group_of(name: str) -> str:
@@ -152,11 +178,13 @@ def by_package(imports: list[Import], min_ms: float) -> None:
             print(f"  {total / 1000:7.1f} ms  {counts[group]:4d} modules  {group}")
 
 
-def report_phases(name: str, runs: list[Run], steps: list[str]) -> None:
-    marks = [statistics.median(r.marks[i] for r in runs) for i in range(len(steps) + 1)]
+def report_phases(name: str, runs: list[Run]) -> None:
+    """Each step's median end, in the order the program reached them."""
+    steps = [what for _, what in runs[0].marks]
+    marks = [statistics.median(r.marks[i][0] for r in runs) for i in range(len(steps))]
     paint = statistics.median(r.paint for r in runs)
-    parts = [f"interpreter ready {marks[0] * 1000:.0f}"]
-    steps_ms = zip(steps, marks, marks[1:], strict=False)
+    parts = [f"{steps[0]} {marks[0] * 1000:.0f}"]
+    steps_ms = zip(steps[1:], marks, marks[1:], strict=False)
     parts += [f"+{(b - a) * 1000:.0f} {step}" for step, a, b in steps_ms]
     parts.append(f"+{(paint - marks[-1]) * 1000:.0f} to the first paint = {paint * 1000:.0f} ms")
     print(f"  {name}: " + ", ".join(parts))
@@ -207,9 +235,12 @@ def main() -> None:
                 runs["bare", importtime].append(run_once(ws, BARE, [], importtime))
                 runs["console", importtime].append(run_once(ws, CONSOLE, command, importtime))
     progress_done()
-    print(f"phases, median of {args.runs} (ms from the process start; KDF in the last step)")
-    report_phases("bare app", runs["bare", False], BARE["modules"])
-    report_phases("console ", runs["console", False], CONSOLE["modules"])
+    print(
+        f"phases, median of {args.runs} (ms from the process start; the console derives"
+        " its key while the UI is imported)"
+    )
+    report_phases("bare app", runs["bare", False])
+    report_phases("console ", runs["console", False])
     console, bare = median_run(runs["console", True]), median_run(runs["bare", True])
     totals = {k: [f"{total_ms(walk(r.imports)):.0f}" for r in v] for k, v in runs.items()}
     print(

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -16,11 +18,10 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import get_current_worker
 
+from warroom import gcpause
 from warroom.clock import HybridClock, wall_ms
 from warroom.device import Device
-from warroom.session import Problem, Session
-
-from .help import HelpScreen
+from warroom.session import Problem, Session, SessionError
 
 if TYPE_CHECKING:
     from warroom.gpg import Keyring
@@ -30,13 +31,15 @@ from .main import MainScreen
 from .palette import ActionsProvider
 from .typeahead import KeyBarrier, TypeAhead
 from .unlock import UnlockScreen
-from .wizard import NewIncidentScreen
 
 VERIFY_DELAY_SECONDS = 1.0
 POLL_SECONDS = 0.25
 """How often to look for other writers' changes (one cheap PRAGMA when idle)."""
 TICK_SECONDS = 60.0
 """The header clock and the idle check run once a minute: a quiet terminal."""
+SHOW_UNLOCKING_AFTER = 0.25
+"""An unlock begun with the passphrase given shows the unlock screen ("Unlocking…")
+only if it takes longer than this; a quick one goes straight to the main screen."""
 
 
 class _VerifyAbandoned(Exception):
@@ -72,6 +75,7 @@ class WarroomApp(App):
         path: Path,
         *,
         passphrase: str | None = None,
+        unlocking: Future[Session] | None = None,
         device: Device | None = None,
         clock: HybridClock | None = None,
         now_ms: Callable[[], int] = wall_ms,
@@ -88,6 +92,7 @@ class WarroomApp(App):
         self.session: Session | None = None
         self.signature_problems: list[Problem] = []
         self._passphrase = passphrase
+        self._unlocking = unlocking
         self._device = device
         self._clock = clock
         self.now_ms = now_ms
@@ -114,17 +119,42 @@ class WarroomApp(App):
         self.set_interval(TICK_SECONDS, self.tick, name="tick")
         Leaving(self, self._close_session).install()
         if self._new_in is not None:
-            self.push_screen(NewIncidentScreen(self._new_in, self._kdf))
-            return
-        screen = UnlockScreen()
-        self.push_screen(screen)
-        if self._passphrase is not None:
-            passphrase, self._passphrase = self._passphrase, None
-            self.call_after_refresh(self._auto_unlock, screen, passphrase)
+            from .wizard import NewIncidentScreen  # only `warroom new` shows it
 
-    def _auto_unlock(self, screen: UnlockScreen, passphrase: str) -> None:
-        screen.status("Unlocking… (deriving the key)")
-        screen.unlock(passphrase)
+            self.push_screen(NewIncidentScreen(self._new_in, self._kdf))
+            self.call_after_refresh(gcpause.resume)
+            return
+        unlocking, self._unlocking = self._unlocking, None
+        if unlocking is None and self._passphrase is not None:
+            unlocking = Session.unlock_in_background(
+                self.incident_path, self._passphrase, device=self._device, clock=self._clock
+            )
+        self._passphrase = None
+        if unlocking is None:
+            self.push_screen(UnlockScreen())
+            self.call_after_refresh(gcpause.resume)
+        else:
+            self.run_worker(self._finish_unlock(unlocking), group="unlock", exclusive=True)
+
+    async def _finish_unlock(self, unlocking: Future[Session]) -> None:
+        """Wait for an unlock begun with the passphrase given (`--passphrase-file`); the
+        unlock screen shows only if it is slow, or failed (then it asks)."""
+        waiting = asyncio.wrap_future(unlocking)
+        screen: UnlockScreen | None = None
+        if not (await asyncio.wait({waiting}, timeout=SHOW_UNLOCKING_AFTER))[0]:
+            screen = UnlockScreen()
+            await self.push_screen(screen)
+            screen.busy()
+        try:
+            session = await waiting
+        except SessionError as exc:
+            if screen is None:
+                screen = UnlockScreen()
+                await self.push_screen(screen)
+            screen.failed(str(exc))
+            gcpause.resume()
+            return
+        self.post_message(UnlockScreen.Unlocked(session))
 
     def current_keymap(self) -> dict[str, str]:
         """The user's remapped keys, by binding id (what help and the key line show)."""
@@ -155,7 +185,12 @@ class WarroomApp(App):
         self.session = message.session
         self.signature_problems = []
         self.last_activity = self._monotonic()
-        self.switch_screen(MainScreen(message.session))
+        main = MainScreen(message.session)
+        if isinstance(self.screen, UnlockScreen):
+            self.switch_screen(main)
+        else:  # unlocked with the passphrase given: no unlock screen was shown
+            self.push_screen(main)
+        self.call_after_refresh(gcpause.resume)  # held from the start until this paint
         # After the first paint, not during it: the check holds the GIL for seconds at 100k.
         self.set_timer(VERIFY_DELAY_SECONDS, partial(self.verify_signatures, message.session))
 
@@ -267,6 +302,8 @@ class WarroomApp(App):
         self.push_screen(ExportScreen(self.session, default_folder(self.session, self.now_ms())))
 
     def action_help(self) -> None:
+        from .help import HelpScreen  # loaded when first asked for, not at start
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

@@ -6,8 +6,6 @@ A user keymap lives in `<config dir>/keymap.toml` as `binding-id = "key"`
 
 from __future__ import annotations
 
-import tomllib
-
 from textual.binding import Binding
 
 from warroom.device import config_dir
@@ -101,6 +99,8 @@ def load_keymap() -> dict[str, str]:
     path = config_dir() / "keymap.toml"
     if not path.exists():
         return {}
+    import tomllib  # only with a keymap file: not on every start
+
     try:
         data = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
     except (OSError, tomllib.TOMLDecodeError) as exc:

@@ -22,7 +22,6 @@ from warroom.state import Entry
 if TYPE_CHECKING:
     from .evidence import HashJob
 
-from .assign import AssignScreen
 from .keys import MAIN_KEYS
 from .safe import assemble
 from .widgets.checklist import ChecklistPane
@@ -208,6 +207,8 @@ class MainScreen(Screen):
         self.write(lambda: self.session.cycle_step(step_id))
 
     def action_assign(self) -> None:
+        from .assign import AssignScreen  # loaded when first used, not at start
+
         pane = self.focused_pane()
         if pane == "checklist" and (step_id := self.query_one(ChecklistPane).selected_step()):
             step = self.session.state.steps[step_id]
@@ -273,10 +274,12 @@ class MainScreen(Screen):
                 return
             change = partial(self.session.add_note, note.text, kind=note.kind, phase=note.phase)
             if note.text and self.write(change):
-                # Land on the new note (in one-pane layouts, the timeline shows): the
-                # timeline redraws for it anyway, so at 120x40 this costs no extra bytes.
                 self.close_input()
-                self.action_focus_pane("timeline")
+                if self.has_class("compact"):  # one pane shows: show the new note
+                    self.action_focus_pane("timeline")
+                # With all four panes showing, the timeline follows its tail to the new
+                # note and focus stays where it was: moving the active pane would
+                # repaint two whole panes (8 KB at 120x40, a second on a slow link).
         elif self._input_mode == "filter":
             self.query_one(TimelineView).set_filter(event.value)
             self.close_input(keep=event.value)

@@ -38,9 +38,13 @@ class UnlockScreen(Screen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if not event.value or self.query_one("#passphrase", Input).disabled:
             return
+        self.busy()
+        self.unlock(event.value)
+
+    def busy(self) -> None:
+        """The key is being derived: say so, and take no passphrase meanwhile."""
         self.status("Unlocking… (deriving the key)")
         self.query_one("#passphrase", Input).disabled = True
-        self.unlock(event.value)
 
     def status(self, text: str) -> None:
         self.query_one("#unlock-status", Static).update(literal(text))

@@ -18,6 +18,7 @@ import click
 import platformdirs
 
 from warroom import events as ev
+from warroom import gcpause
 from warroom.commands import comms as comms_commands
 from warroom.commands import export as export_commands
 from warroom.commands import records
@@ -49,6 +50,7 @@ def cli() -> None:
     Every incident lives in one encrypted file. Commands that read or change it
     ask for its passphrase (or take --passphrase-file / $WARROOM_PASSPHRASE_FILE).
     """
+    gcpause.resume()  # held while the CLI loaded; the console holds it again for its UI
 
 
 @cli.command()
@@ -399,14 +401,24 @@ def require_terminal(command: str) -> None:
         )
 
 
-def run_console(path: Path | None, auto_lock: float, **options: Any) -> None:
+def run_console(
+    path: Path | None, auto_lock: float, *, passphrase: str | None = None, **options: Any
+) -> None:
     """Start the Textual console. The UI is loaded here, at run time, by name: the core
     never imports it (tests/unit/test_guard.py), so scripts and CI need no terminal UI.
-    A hang-up or SIGTERM ends it with 129 or 143, after saving what was typed."""
+    With the passphrase given, the unlock starts first and its key derivation runs
+    while the UI loads. A hang-up or SIGTERM ends it with 129 or 143, after saving
+    what was typed."""
+    this_device = device()
+    gcpause.hold()  # until the first screen has painted (the app resumes it)
+    unlocking = None
+    if path is not None and passphrase is not None:
+        unlocking = Session.unlock_in_background(path, passphrase, device=this_device)
     app_module = importlib.import_module("warroom.screens.app")
     app = app_module.build_app(
         path,
-        device=device(),
+        unlocking=unlocking,
+        device=this_device,
         auto_lock_minutes=auto_lock if auto_lock > 0 else float("inf"),
         **options,
     )

@@ -10,7 +10,9 @@ from __future__ import annotations
 import gc
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -258,6 +260,34 @@ class Session:
         except BaseException:
             store.close()
             raise
+
+    @classmethod
+    def unlock_in_background(
+        cls,
+        path: str | os.PathLike[str],
+        passphrase: str,
+        *,
+        device: Device | None = None,
+        clock: HybridClock | None = None,
+    ) -> Future[Session]:
+        """`unlock` in a thread of its own, started now; the future holds the session
+        or the error (WrongPassphrase, SessionError).
+
+        The key derivation runs in C without the GIL, so the console starts it before
+        loading its UI and the two overlap: with a passphrase file, the main screen
+        paints sooner by the KDF's time.
+        """
+        future: Future[Session] = Future()
+
+        def run() -> None:
+            future.set_running_or_notify_cancel()
+            try:
+                future.set_result(cls.unlock(path, passphrase, device=device, clock=clock))
+            except BaseException as exc:  # the console shows it, whatever it is
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="warroom-unlock", daemon=True).start()
+        return future
 
     def close(self) -> None:
         self._key = b""

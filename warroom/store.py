@@ -20,9 +20,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 FORMAT = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -144,9 +145,19 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self._conn = conn
-        self.db = sqlite_utils.Database(conn)
+        self._db: sqlite_utils.Database | None = None
         self._lock = threading.RLock()
         self._device_ids: dict[bytes, int] = {}
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils on this connection, for the writes it makes plain. Loaded on
+        first use: opening an incident (the console's start) does not need it."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self._conn)
+        return self._db
 
     # -- opening ---------------------------------------------------------
 
@@ -217,10 +228,12 @@ class Store:
         return store
 
     def check_schema(self) -> None:
+        listed = self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        tables = {name for (name,) in listed}
         columns = {
-            table: {c.name for c in self.db[table].columns}
+            table: {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
             for table in ("meta", "devices", "events")
-            if table in self.db.table_names()
+            if table in tables
         }
         expected = {
             "meta": {"key", "value"},

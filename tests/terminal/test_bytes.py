@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 MAX_BYTES_PER_KEY = 1024
+MAX_BYTES_NOTE_LANDS = 4096
+"""Enter on a note: the timeline's new row, the cleared input, the key line."""
 TEXT = "Counsel joins at 14:00, bridge moved"
 
 
@@ -38,3 +40,19 @@ def test_each_typed_key_costs_at_most_1_kib(console, opener: str, ready: str) ->
     assert all(size > 0 for size in sizes), sizes  # every key was echoed
     assert max(sizes) <= MAX_BYTES_PER_KEY, sizes
     assert term.count(TEXT) >= 1, term.screen_dump()
+
+
+def test_a_note_lands_in_at_most_4_kib(console) -> None:
+    term = console(120, 40)
+    term.burst("n")
+    term.wait_for("note: Enter adds")
+    term.burst("web-3 isolated from the VPC")
+    term.wait_for("web-3 isolated from the VPC")
+    term.wait_quiet(1.0)
+    mark = term.bytes_written()
+    term.burst("\r")
+    size = term.settle(mark, quiet=0.5)
+    # Its timeline row and the detail line under the timeline; the input is empty again.
+    assert term.count("web-3 isolated from the VPC") == 2, term.screen_dump()
+    assert "note: Enter adds" not in term.text()
+    assert 0 < size <= MAX_BYTES_NOTE_LANDS, size

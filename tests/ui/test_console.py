@@ -71,7 +71,7 @@ async def test_n_adds_a_note_and_escape_cancels(make_app, ui) -> None:
         assert "web-3 isolated" in texts and len(texts) == before + 1
         timeline = app.screen.query_one(TimelineView)
         assert timeline.entries[-1].text == "web-3 isolated"  # follows the tail
-        assert app.focused.id == "timeline"  # on the new note
+        assert app.focused.id == "checklist-list"  # where it was: the note shows anyway
         await pilot.press("1", "n", *"never mind", "escape")
         assert len(app.session.state.entries) == before + 1
         assert app.focused.id == "checklist-list"
@@ -241,6 +241,9 @@ async def test_compact_layout_at_80x24(make_app, ui) -> None:
             if app.screen.query_one(f"#{p}").has_class("active")
         ]
         assert shown == ["timeline-pane"]
+        await pilot.press("1", "n", *"seen at 80 columns", "enter")  # one pane shows:
+        assert app.focused.id == "timeline"  # the note lands where it can be seen
+        assert app.screen.query_one("#timeline-pane").has_class("active")
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ui.wait_unlocked(pilot)
