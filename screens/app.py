@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 from warroom import gcpause
 from warroom.clock import HybridClock, wall_ms
 from warroom.device import Device
+from warroom.heads import Regression
 from warroom.session import Problem, Session, SessionError
 
 if TYPE_CHECKING:
@@ -211,7 +212,11 @@ class WarroomApp(App):
             self.call_from_thread(self._signature_problems, session, report.problems)
 
     def _signature_problems(self, session: Session, problems: list[Problem]) -> None:
-        if session is self.session:
+        # A problem the open already flagged is not counted twice; feeds behind what
+        # this user saw (session.rollbacks) have a header notice of their own.
+        flagged = set(session.problems)
+        problems = [p for p in problems if p not in flagged and not isinstance(p, Regression)]
+        if problems and session is self.session:
             self.signature_problems = problems
             self.notify(
                 f"{len(problems)} event(s) failed verification: {problems[0]}",

@@ -152,9 +152,10 @@ class MainScreen(Screen):
         if entry is None:
             detail.update("", layout=False)
             return
-        detail.update(
-            assemble((entry.author, "bold"), f" [{entry.kind}] ", entry.text), layout=False
-        )
+        from warroom.state import attribution  # loaded already: the fold's module
+
+        who = attribution(entry.author, entry.signer, entry.device)
+        detail.update(assemble((who, "bold"), f" [{entry.kind}] ", entry.text), layout=False)
 
     @on(OptionList.OptionHighlighted, "#checklist-list")
     def step_highlighted(self) -> None:

@@ -12,16 +12,18 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 import platformdirs
 
 from warroom import events as ev
-from warroom import gcpause
+from warroom import gcpause, limits
+from warroom.clock import wall_ms
 from warroom.commands import comms as comms_commands
 from warroom.commands import export as export_commands
-from warroom.commands import records
+from warroom.commands import passwd as passwd_commands
+from warroom.commands import records, textin
 from warroom.commands.common import (
     CheckFailed,
     Failure,
@@ -37,7 +39,7 @@ from warroom.export import timeline as timeline_export
 from warroom.sanitize import one_line
 from warroom.session import NO_PLAYBOOK, Session, SessionError, open_store
 from warroom.store import shared_directory_warning
-from warroom.timefmt import iso, parse_iso
+from warroom.timefmt import iso, parse_at
 
 # -- commands ------------------------------------------------------------------
 
@@ -63,7 +65,12 @@ def cli() -> None:
     help="Argon2id cost. 'interactive' is the floor, for small hosts and tests.",
 )
 @click.option("--codename", help="Innocuous codename; generated when omitted.")
-@click.option("--title", default="", help="A short title (kept encrypted).")
+@click.option(
+    "--title",
+    default="",
+    help=f"A short title (kept encrypted; at most {limits.MAX_LINE_CHARS} characters). "
+    f"{textin.STDIN_HELP}",
+)
 @click.option("--kind", type=click.Choice(ev.INCIDENT_KINDS), default="security", show_default=True)
 @click.option(
     "--severity",
@@ -102,12 +109,19 @@ def init(
     shared: bool,
     passphrase_file: Path | None,
 ) -> None:
-    """Declare an incident in a new file PATH (never overwrites)."""
+    """Declare an incident in a new file PATH (never overwrites).
+
+    `--title -` reads the title from standard input (then give the passphrase with
+    --passphrase-file): a title on the command line is visible to every user of this
+    host (ps, /proc/PID/cmdline).
+    """
     from warroom import playbooks  # not needed by `open`: kept off the console's start-up
     from warroom.playbooks import PlaybookError
 
     if path.exists():
         raise Failure(f"{path} already exists; refusing to overwrite it")
+    title = textin.free_text(title, "the title", limits.MAX_LINE_CHARS) or ""
+    codename = textin.free_text(codename, "the codename", limits.MAX_LINE_CHARS)
     policy_text = read_policy(policy_file).source_text if policy_file else ""
     try:  # a bad playbook is reported before the passphrase is asked for
         if playbook != NO_PLAYBOOK:
@@ -135,7 +149,10 @@ def init(
         click.echo(f"warroom: warning: {warning}", err=True)
     with session:
         if policy_text:
-            session.set_policy(policy_text, source=str(policy_file))
+            try:
+                session.set_policy(policy_text, source=str(policy_file))
+            except SessionError as exc:
+                raise Failure(f"{path} was made, but its policy was not stored: {exc}") from None
         inc = session.state.incident
         click.echo(
             f"Declared {one_line(inc.codename)} ({inc.kind}, SEV{inc.severity}) in {path}: "
@@ -143,9 +160,12 @@ def init(
         )
 
 
+NOTE_JSON = {"text": str, "author": str, "tags": list}
+
+
 @cli.command()
 @path_argument
-@click.argument("text")
+@click.argument("text", required=False)
 @click.option("--kind", type=click.Choice(ev.USER_ENTRY_KINDS), default="note", show_default=True)
 @click.option(
     "--phase",
@@ -156,22 +176,33 @@ def init(
     "--at",
     "at_text",
     metavar="ISO8601",
-    help="When it happened, if not now (backdating). No offset means UTC.",
+    help="When it happened, if not now (backdating): from 1990 to a day ahead. "
+    "No offset means UTC.",
 )
-@click.option("--author", help="Whose words these are (default: your display name).")
+@click.option(
+    "--author", help=f"Whose words these are (default: your display name). {textin.STDIN_HELP}"
+)
 @click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
+@textin.from_json_option(NOTE_JSON)
 @passphrase_option
 def note(
     path: Path,
-    text: str,
+    text: str | None,
     kind: str,
     phase: str | None,
     at_text: str | None,
     author: str | None,
     tags: tuple[str, ...],
+    from_json: IO[str] | None,
     passphrase_file: Path | None,
 ) -> None:
     """Add a timeline entry; prints its id.
+
+    TEXT `-` reads the note from standard input (at most 16,000 characters, UTF-8),
+    the safe form: `warroom note PATH - <<'EOF'`. With no TEXT, at a terminal you
+    are asked for it (one line, not $EDITOR, whose temporary files would hold it on
+    disk); otherwise it is read from standard input. TEXT on the command line works,
+    but every user of this host can read it (ps, /proc/PID/cmdline).
 
     An attacker entry may mark a phase of the attack (--phase), from which
     `warroom metrics` works out time to detect, dwell time and the rest.
@@ -183,12 +214,24 @@ def note(
         elif kind != "attacker":
             raise Failure(f"--phase marks an attacker entry, not a {kind} entry")
     try:
-        at = parse_iso(at_text) if at_text else None
+        at = parse_at(at_text, wall_ms()) if at_text is not None else None
     except ValueError as exc:
-        raise Failure(str(exc)) from None
+        raise Failure(f"--at {exc}") from None
+    cap = limits.MAX_NOTE_CHARS
+    text = textin.free_text(text, "the note", cap)
+    author = textin.free_text(author, "the author", limits.MAX_LINE_CHARS)
+    given = textin.merge_json(from_json, NOTE_JSON, {"text": text, "author": author, "tags": tags})
+    text = given["text"] if given["text"] is not None else textin.ask_or_read("the note", cap)
     with unlocked(path, passphrase_file) as session:
         click.echo(
-            session.add_note(text, kind=kind, at=at, author=author, tags=tags, phase=phase or "")
+            session.add_note(
+                text,
+                kind=kind,
+                at=at,
+                author=given["author"],
+                tags=given["tags"],
+                phase=phase or "",
+            )
         )
 
 
@@ -213,7 +256,7 @@ def timeline(path: Path, fmt: str, passphrase_file: Path | None) -> None:
         struck = f"  [struck: {one_line(row['struck'])}]" if row["struck"] else ""
         phase = f" ({row['phase']})" if row["phase"] else ""
         click.echo(
-            f"{row['at']}  {row['kind']:<8}  {one_line(row['author'])}: "
+            f"{row['at']}  {row['kind']:<8}  {one_line(timeline_export.who(row))}: "
             f"{one_line(row['text'])}{phase}{struck}  ({row['id']})"
         )
 
@@ -222,7 +265,8 @@ def timeline(path: Path, fmt: str, passphrase_file: Path | None) -> None:
 @path_argument
 @passphrase_option
 def verify(path: Path, passphrase_file: Path | None) -> None:
-    """Check every signature, chain link and box. Exit 1 names the first bad event."""
+    """Check every signature, chain link and box, every stamp against this clock, and
+    every device's feed against the newest you have seen. Exit 1 names the first problem."""
     with unlocked(path, passphrase_file) as session:
         report = session.verify()
     if not report.ok:
@@ -296,9 +340,12 @@ def roster() -> None:
     """People and the roles they hold."""
 
 
+ROSTER_JSON = {"name": str, "email": str, "phone": str, "handle": str, "gpg": str}
+
+
 @roster.command("add")
 @path_argument
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option(
     "--role",
     "roles",
@@ -312,10 +359,11 @@ def roster() -> None:
 @click.option("--gpg", default="", metavar="FINGERPRINT", help="Their pinned GPG key.")
 @click.option("--external", is_flag=True, help="Not an employee (counsel, vendor, agency).")
 @click.option("--state", type=click.Choice(ev.PERSON_STATES), default="paged", show_default=True)
+@textin.from_json_option(ROSTER_JSON)
 @passphrase_option
 def roster_add(
     path: Path,
-    name: str,
+    name: str | None,
     roles: tuple[str, ...],
     email: str,
     phone: str,
@@ -323,16 +371,31 @@ def roster_add(
     gpg: str,
     external: bool,
     state: str,
+    from_json: IO[str] | None,
     passphrase_file: Path | None,
 ) -> None:
-    """Add a person to the roster; prints their id."""
+    """Add a person to the roster; prints their id.
+
+    Who is on the roster, and how to reach them, is better kept off the command
+    line (every user of this host can read it: ps, /proc/PID/cmdline): give NAME,
+    --email, --phone or --handle as `-` to read it from standard input, or all of
+    them with `--from-json -`, e.g. {"name": "Ann Lee", "email": "ann@example.com"}.
+    """
+    line = limits.MAX_LINE_CHARS
+    texts = {
+        "name": textin.free_text(name, "the name", line),
+        "email": textin.free_text(email, "the email", line),
+        "phone": textin.free_text(phone, "the phone", line),
+        "handle": textin.free_text(handle, "the handle", line),
+        "gpg": textin.free_text(gpg, "the GPG fingerprint", line),
+    }
+    texts = textin.merge_json(from_json, ROSTER_JSON, texts)
+    if not texts["name"]:
+        raise Failure('a person needs a name: NAME, or "name" in --from-json')
     with unlocked(path, passphrase_file) as session:
         person_id = session.add_person(
-            name,
-            handle=handle,
-            email=email,
-            phone=phone,
-            gpg=gpg,
+            texts.pop("name"),
+            **texts,
             external=external,
             state=state,
         )
@@ -350,12 +413,13 @@ def step() -> None:
 @path_argument
 @click.argument("step_id")
 @click.argument("status", type=click.Choice(ev.STEP_STATUSES))
-@click.option("--assignee", help="Who is doing it.")
+@click.option("--assignee", help=f"Who is doing it. {textin.STDIN_HELP}")
 @passphrase_option
 def step_set(
     path: Path, step_id: str, status: str, assignee: str | None, passphrase_file: Path | None
 ) -> None:
     """Set a checklist step's status (todo, doing, done, skipped)."""
+    assignee = textin.free_text(assignee, "the assignee", limits.MAX_LINE_CHARS)
     with unlocked(path, passphrase_file) as session:
         session.set_step(step_id, status=status, assignee=assignee)
         done = sum(s.status in ("done", "skipped") for s in session.state.steps.values())
@@ -511,12 +575,20 @@ def demo(directory: Path | None, no_open: bool, auto_lock: float) -> None:
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     passphrase = demo_passphrase()
     path = directory / f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}.db"
-    with create_demo(path, passphrase, device=device()) as session:
-        codename = session.state.incident.codename
     pass_file = path.with_suffix(".pass")
-    fd = os.open(pass_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(passphrase + "\n")
+    if path.exists() or pass_file.exists():
+        raise Failure(f"{path} already exists; try again in a second")
+    try:
+        with create_demo(path, passphrase, device=device()) as session:
+            codename = session.state.incident.codename
+        fd = os.open(pass_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(passphrase + "\n")
+    except (SessionError, OSError) as exc:  # a full disk: leave no half-made demo behind
+        for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), pass_file):
+            name.unlink(missing_ok=True)
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise Failure(f"cannot make the demo in {directory}: {reason}") from None
     click.echo(f"Demo incident {codename}:")
     click.echo(f"  file:            {path}")
     click.echo(f"  passphrase:      {passphrase}")
@@ -539,6 +611,7 @@ for command in (
     records.followup,
     records.incident,
     records.metrics,
+    passwd_commands.passwd,
 ):
     cli.add_command(command)
 

@@ -1,9 +1,10 @@
 """The comms rules applied to an incident's drafts.
 
 The rules (`warroom.rules`) are pure and know nothing of incidents; this
-module gives them what the incident knows: the roster (addresses and pinned
-key fingerprints), the checklist (has forensics ruled out an inside job? is a
-public statement ready?) and whether the draft is approved.
+module gives them what the incident knows: the roster (addresses, pinned key
+fingerprints, who holds the `legal` role), the checklist (has forensics ruled
+out an inside job? is a public statement ready?) and whether the draft is
+approved.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from warroom.state import Draft, IncidentState
 DONE = ("done", "skipped")
 FORENSICS_STEP = "forensics"
 DISCLOSURE_STEP = "external-comms"
+COUNSEL_ROLE = "legal"
 READINESS_STEPS = {
     "timeline": "attack-timeline",
     "compromised-data": "compromised-data",
@@ -64,6 +66,9 @@ def context_for(state: IncidentState, draft: Draft, keys: KeyLookup | None) -> C
         disclosure_approved=approved or bool(disclosure),
         forensics_done=_step_done(state, FORENSICS_STEP),
         readiness=readiness,
+        counsel_emails=frozenset(
+            address for p in state.holders(COUNSEL_ROLE) if (address := roster_address(p.email))
+        ),
     )
 
 

@@ -49,13 +49,28 @@ SALT_BYTES = argon2id.SALTBYTES
 _SEQ = struct.Struct(">Q")
 
 
-def check_kdf_params(opslimit: int, memlimit: int) -> None:
-    """Refuse parameters below the INTERACTIVE floor (a tampered or hostile header)."""
-    floor = KDF_PROFILES["interactive"]
-    if opslimit < floor.opslimit or memlimit < floor.memlimit:
-        raise CryptoError("key derivation parameters are below the allowed floor")
-    if memlimit > 1024**3 or opslimit > 16:  # an edited header must not exhaust the host
-        raise CryptoError("key derivation parameters are unreasonably high")
+KDF_FLOOR = KDF_PROFILES["interactive"]
+KDF_CEILING = KDF_PROFILES["moderate"]
+"""A file's header must ask for Argon2id costs between these, parameter by parameter:
+what warroom writes and nothing else. Checked before deriving, so an edited header can
+neither weaken the key derivation nor make every unlock burn seconds and a gigabyte."""
+
+
+class KdfRangeError(CryptoError):
+    """The header's key-derivation parameters are outside the allowed bounds."""
+
+    def __init__(self) -> None:
+        super().__init__("the file's key-derivation header is out of range (damaged or tampered)")
+
+
+def check_kdf_params(opslimit: object, memlimit: object) -> None:
+    """Raise KdfRangeError unless both are ints within [KDF_FLOOR, KDF_CEILING]."""
+    for value, low, high in (
+        (opslimit, KDF_FLOOR.opslimit, KDF_CEILING.opslimit),
+        (memlimit, KDF_FLOOR.memlimit, KDF_CEILING.memlimit),
+    ):
+        if type(value) is not int or not low <= value <= high:
+            raise KdfRangeError()
 
 
 def derive_kek(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:

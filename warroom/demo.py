@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from coolname import generate
+from nacl.signing import SigningKey
 
 from warroom.clock import HybridClock, wall_ms
 from warroom.device import Device, load_device
@@ -274,29 +275,36 @@ def create_demo(
     device: Device | None = None,
     now: int | None = None,
 ) -> Session:
-    """The demo incident in a new file, its story ending `now` (ms; tests fix it). It is
-    signed by `device` (this user's), in the names of the story's people, at its times;
-    the session returned writes as `device` again, on the real clock."""
+    """The demo incident in a new file, its story ending `now` (ms; tests fix it). Each
+    of the story's people signs what they do with a device of their own (a throwaway
+    key), at the story's times, as responders on their own laptops would; the session
+    returned writes as `device` (this user's) on the real clock, so the user's own
+    notes show under their own name, not "via" one of the story's people."""
     now = wall_ms() if now is None else now
     me = device or load_device()
     declared = now - DECLARED * MINUTE
     clock = StoryClock(declared)
+    devices: dict[str, Device] = {}
+
+    def device_of(name: str) -> Device:
+        return devices.setdefault(name, Device(SigningKey.generate(), name))
+
     session = Session.create(
         path,
         passphrase,
         kdf=kdf,
-        device=Device(me.signing_key, DECLARED_BY),
+        device=device_of(DECLARED_BY),
         clock=HybridClock(clock),
         title="Unexpected database export from a replica",
         kind="security",
         severity=1,
         declared_at=declared,
     )
-    session.device = me
     for minutes, who, act in story(now):
         # Never back in time: what was noted before the declaration is written up after it.
         clock.at = max(clock.at or declared, now - minutes * MINUTE)
-        with session.acting_as(who):
-            act(session)
+        session.device = device_of(who)
+        act(session)
     clock.at = None  # from here on, the real clock
+    session.device = me
     return session

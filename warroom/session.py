@@ -7,10 +7,14 @@ sealed, chained and signed, durable when the method returns.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import gc
 import os
 import secrets
+import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -20,13 +24,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from warroom import codename as codenames
-from warroom import crypto, evidence
+from warroom import crypto, evidence, limits
 from warroom import events as ev
-from warroom.clock import Hlc, HybridClock, wall_ms
+from warroom import heads as known_heads
+from warroom.clock import MAX_SKEW_MS, Hlc, HybridClock, wall_ms
 from warroom.device import Device, load_device
+from warroom.errors import SessionError
 from warroom.events import Event
-from warroom.state import Entry, Fold, IncidentState
+from warroom.state import Draft, Entry, Fold, IncidentState
 from warroom.store import Row, Store, StoreError
+from warroom.timefmt import check_at, iso
 
 if TYPE_CHECKING:  # the comms rules and the indicator register load on first use:
     # they are not on the console's path to its first paint (benchmarks/console.py);
@@ -36,10 +43,6 @@ if TYPE_CHECKING:  # the comms rules and the indicator register load on first us
     from warroom.playbooks import Playbook
     from warroom.rules.model import Finding, KeyLookup
     from warroom.rules.policy import Policy
-
-
-class SessionError(Exception):
-    """Bad input or a file that cannot be used; the message is for the user."""
 
 
 class WrongPassphrase(SessionError):
@@ -63,7 +66,7 @@ class Problem:
 class VerifyReport:
     events: int = 0
     devices: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem | known_heads.Regression] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -86,14 +89,26 @@ class Header:
             header = cls(
                 bytes(meta["incident_id"]),
                 bytes(meta["salt"]),
-                int(meta["opslimit"]),
-                int(meta["memlimit"]),
+                meta["opslimit"],
+                meta["memlimit"],
                 bytes(meta["wrapped_key"]),
             )
         except (KeyError, TypeError, ValueError):
             raise SessionError(f"{source}: not a warroom incident file (bad header)") from None
+        if len(header.incident_id) != INCIDENT_ID_BYTES or len(header.salt) != crypto.SALT_BYTES:
+            raise SessionError(f"{source}: not a warroom incident file (bad header)")
+        try:  # before any key derivation: an edited header must not cost seconds and a GiB
+            if meta.get("kdf") != "argon2id":
+                raise crypto.KdfRangeError()
+            crypto.check_kdf_params(header.opslimit, header.memlimit)
+        except crypto.KdfRangeError as exc:
+            raise SessionError(f"{source}: {exc}") from None
         return header
 
+
+INCIDENT_ID_BYTES = 16
+HEADS_EVERY_S = 1.0
+"""Known heads are written at most this often while writing or polling, and at close."""
 
 NO_PLAYBOOK = "none"
 """`playbook=` value for an incident with an empty checklist."""
@@ -101,6 +116,23 @@ NO_PLAYBOOK = "none"
 
 def _new_id(nbytes: int = 6) -> str:
     return secrets.token_hex(nbytes)
+
+
+def _text(what: str, value: Any, cap: int) -> str:
+    """`value` if it is text within its cap (limits.py) that can be stored as UTF-8."""
+    try:
+        return limits.check_text(what, value, cap)
+    except ValueError as exc:
+        raise SessionError(str(exc)) from None
+
+
+def _texts(what: str, values: Any, cap: int, most: int) -> list[str]:
+    """A list of texts (tags, addresses): at most `most`, each within `cap`."""
+    if isinstance(values, str) or not isinstance(values, list | tuple):
+        raise SessionError(f"{what} must be a list")
+    if len(values) > most:
+        raise SessionError(f"{what}: {len(values):,} of them; the most is {most:,}")
+    return [_text(what, value, cap) for value in values]
 
 
 def _is_sha256(text: str) -> bool:
@@ -115,6 +147,9 @@ def _followup_fields(fields: dict[str, Any]) -> dict[str, Any]:
         raise SessionError(f"kind must be one of {', '.join(ev.FOLLOWUP_KINDS)}")
     if "status" in fields and fields["status"] not in ev.FOLLOWUP_STATUSES:
         raise SessionError(f"status must be one of {', '.join(ev.FOLLOWUP_STATUSES)}")
+    for name in ("title", "owner", "due"):
+        if name in fields:
+            _text(f"the follow-up's {name}", fields[name], limits.MAX_LINE_CHARS)
     if "title" in fields and not str(fields["title"]).strip():
         raise SessionError("a follow-up needs a title")
     if fields.get("due"):
@@ -134,6 +169,7 @@ class Session:
         data_key: bytes,
         device: Device,
         clock: HybridClock | None = None,
+        known: known_heads.KnownHeads | None = None,
     ) -> None:
         self.store = store
         self.header = header
@@ -145,9 +181,21 @@ class Session:
         """Bumped whenever the state is rebuilt from scratch (objects in it are new)."""
         self._heads: dict[bytes, tuple[int, bytes]] = {}  # device -> (seq, row hash)
         self.problems: list[Problem] = []
+        self.rollbacks: list[known_heads.Regression] = []
+        """Devices whose feed is behind what this OS user saw before (warroom/heads.py)."""
+        self._known = known or known_heads.KnownHeads.for_incident(header.incident_id)
+        self._tainted: set[bytes] = set()  # devices with a row that failed a check
+        self._heads_dirty = False  # heads not yet recorded (see _remember_heads)
+        self._heads_written = 0.0
+        self._kept: list[Event] | None = None
+        """Every event folded, kept only while one stamped too far ahead is among them:
+        each honest event then sorts before it, and the refold it causes runs from
+        memory instead of reading and decrypting the whole file again."""
         self._policy: tuple[str, Policy] | None = None
         self._iocs: Register | None = None
         self._data_version = store.data_version()
+        # What is known was committed before it was recorded: read it before the rows.
+        self._known.load()
         self._load(store.rows(), full=True)
 
     # -- opening ---------------------------------------------------------
@@ -182,6 +230,8 @@ class Session:
             raise SessionError("severity must be 1, 2, 3 or 4")
         if not passphrase:
             raise SessionError("the passphrase must not be empty")
+        _text("the title", title, limits.MAX_LINE_CHARS)
+        _text("the codename", codename or "", limits.MAX_LINE_CHARS)
         codename = codename or codenames.generate()
         from warroom import playbooks  # only when making or extending a checklist
 
@@ -197,7 +247,7 @@ class Session:
             raise SessionError(str(exc)) from None
         params = crypto.KDF_PROFILES[kdf]
         incident_id, salt, data_key = (
-            crypto.random_bytes(16),
+            crypto.random_bytes(INCIDENT_ID_BYTES),
             crypto.random_bytes(crypto.SALT_BYTES),
             crypto.random_bytes(crypto.KEY_BYTES),
         )
@@ -229,7 +279,11 @@ class Session:
         batch: list[tuple[str, dict[str, Any]]] = [(ev.INCIDENT_DECLARED, declared)]
         if steps:
             batch += session._playbook_events(steps)
-        session._append(batch)
+        try:
+            session._append(batch)
+        except BaseException:  # a full disk: a header with no declaration blocks the retry
+            store.discard()
+            raise
         return session
 
     @classmethod
@@ -254,6 +308,8 @@ class Session:
                         header.incident_id, header.salt, (header.opslimit, header.memlimit)
                     ),
                 )
+            except crypto.KdfRangeError as exc:
+                raise SessionError(f"{path}: {exc}") from None
             except crypto.CryptoError:
                 raise WrongPassphrase() from None
             return cls(store, header, data_key, device or load_device(), clock)
@@ -290,8 +346,34 @@ class Session:
         return future
 
     def close(self) -> None:
+        if self._heads_dirty:
+            self._remember_heads()
         self._key = b""
         self.store.close()
+
+    def change_passphrase(self, new_passphrase: str) -> None:
+        """Re-wrap the data key under a new passphrase: a new salt, the same costs.
+
+        The salt and the wrapped key are replaced in one SQLite transaction, so a
+        crash leaves the old header or the new one, never neither. The data key
+        itself stays: a copy of the file made before still opens with the old one."""
+        if not new_passphrase:
+            raise SessionError("the passphrase must not be empty")
+        old = self.header
+        salt = crypto.random_bytes(crypto.SALT_BYTES)
+        costs = (old.opslimit, old.memlimit)
+        kek = crypto.derive_kek(new_passphrase, salt, *costs)
+        wrapped = crypto.seal(kek, self._key, crypto.wrap_aad(old.incident_id, salt, costs))
+        try:
+            # Zero what the old header leaves behind in the page, and fold the WAL into
+            # the file: the old wrapped key must not stay readable beside the new one.
+            self.store.db.execute("PRAGMA secure_delete=ON")
+            self.store.set_meta({"salt": salt, "wrapped_key": wrapped})
+        except (StoreError, sqlite3.Error) as exc:
+            raise SessionError(f"{self.path}: the passphrase was not changed: {exc}") from None
+        self.header = dataclasses.replace(old, salt=salt, wrapped_key=wrapped)
+        with contextlib.suppress(sqlite3.Error):  # another reader may hold it back: later
+            self.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     def __enter__(self) -> Session:
         return self
@@ -321,6 +403,9 @@ class Session:
 
     def _load_rows(self, rows: Iterable[Row], *, full: bool) -> list[Event]:
         opened: list[Event] = []
+        known = self._known.load() if full else {}
+        anchors = {device: head.seq for device, head in known.items()}
+        seen: dict[bytes, bytes] = {}  # device -> hash of its row at the known seq
         for row in rows:
             if not row.well_formed():
                 self._flag(row, MALFORMED)
@@ -329,30 +414,87 @@ class Session:
             if row.seq != last_seq + 1:
                 self._flag(row, f"events {last_seq + 1}..{row.seq - 1} of this device are missing")
             elif row.prev != last_hash:
-                self._flag(row, "chain broken: the previous event was altered or this link damaged")
-            self._heads[row.device] = (row.seq, crypto.row_hash(*_row_fields(row)))
+                self._flag(row, CHAIN_BROKEN)
+            digest = crypto.row_hash(*_row_fields(row))
+            self._heads[row.device] = (row.seq, digest)
+            if anchors and anchors.get(row.device) == row.seq:
+                seen[row.device] = digest
             try:
                 event = self._open_row(row)
             except (crypto.CryptoError, ev.PayloadError):
-                self._flag(row, "does not decrypt: altered, moved or damaged")
+                self._flag(row, NO_DECRYPT)
                 continue
             opened.append(event)
         opened.sort(key=lambda e: e.order)
-        if opened:
-            self.clock.observe(max(e.hlc for e in opened))
+        ahead = self._follow_clock(opened)
         last = self._fold.last_order
+        if full:
+            self._kept = list(opened) if ahead else None
+        elif self._kept is not None:
+            self._kept.extend(opened)
         if full or last is None or not opened or opened[0].order > last:
             self._fold.apply_all(opened)
+        elif self._kept is not None:
+            self._refold_kept()
         else:
             self._refold()  # something older than what we folded arrived: start over
+            return opened
+        if full:
+            file_heads = {device: seq for device, (seq, _) in self._heads.items()}
+            self.rollbacks = known_heads.compare(known, file_heads, seen)
+        self._remember_heads(soon=not full)
         return opened
+
+    def _follow_clock(self, opened: list[Event]) -> int:
+        """Move this clock past the events read (sorted), except those stamped too far
+        ahead of it: they are flagged, and sort where they claim to be. Returns how
+        many were too far ahead."""
+        now = self.clock.wall()
+        cut = len(opened)
+        while cut and self.clock.too_far_ahead(opened[cut - 1].hlc[0], now):
+            cut -= 1
+        for event in opened[cut:]:
+            self.problems.append(Problem(event.device.hex(), event.seq, skew_reason(event.hlc[0])))
+        if cut:
+            self.clock.observe(opened[cut - 1].hlc)
+        return len(opened) - cut
+
+    def _remember_heads(self, *, soon: bool = False) -> None:
+        """Record the file's heads as seen by this OS user, but not those of a device
+        whose feed failed a check or went backwards (that must keep being reported).
+
+        `soon`: at most once every HEADS_EVERY_S (the rest at a later poll or at
+        close), so a durable append does not also wait for the known-heads file."""
+        if soon and time.monotonic() - self._heads_written < HEADS_EVERY_S:
+            self._heads_dirty = True
+            return
+        self._heads_dirty = False
+        self._heads_written = time.monotonic()
+        skip = self._tainted | {bytes.fromhex(r.device) for r in self.rollbacks}
+        self._known.record(
+            {
+                device: known_heads.Head(seq, digest)
+                for device, (seq, digest) in self._heads.items()
+                if device not in skip
+            }
+        )
 
     def _refold(self) -> None:
         self.generation += 1
         self._fold = Fold()
         self._heads.clear()
         self.problems.clear()
+        self._tainted.clear()
         self._load(self.store.rows(), full=True)
+
+    def _refold_kept(self) -> None:
+        """Refold from the events kept in memory (see `_kept`): the rows are unchanged."""
+        assert self._kept is not None
+        self.generation += 1
+        self._kept.sort(key=_order)
+        self._fold = Fold()
+        with gc_paused():
+            self._fold.apply_all(self._kept)
 
     def drain_new_entries(self) -> list[Entry]:
         """Timeline entries made since the last call (unordered)."""
@@ -360,16 +502,19 @@ class Session:
         return entries
 
     def others_writing(self, now_ms: int, window_ms: int = 5 * 60_000) -> int:
-        """Other devices that wrote within the window (by their clocks)."""
+        """Other devices that wrote within the window (by their clocks; one stamping far
+        ahead of this clock is not "writing" for ever)."""
         me = self.device.public_key
         return sum(
             1
             for device, ms in self._fold.device_last_ms.items()
-            if device != me and now_ms - ms <= window_ms
+            if device != me and -MAX_SKEW_MS <= now_ms - ms <= window_ms
         )
 
     def _flag(self, row: Row, reason: str) -> None:
         self.problems.append(_problem(row, reason))
+        if isinstance(row.device, bytes):
+            self._tainted.add(row.device)
 
     def poll(self) -> list[Event]:
         """Fold in what other processes appended since the last look.
@@ -379,18 +524,26 @@ class Session:
         """
         version = self.store.data_version()
         if version == self._data_version:
+            if self._heads_dirty:
+                self._remember_heads(soon=True)
             return []
         self._data_version = version
         after = {device: seq for device, (seq, _) in self._heads.items()}
         return self._load(self.store.rows(after), full=False)
 
     def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
-        """Check every signature, chain link and box, from the file as it is now."""
+        """Check every signature, chain link and box, every stamp against this clock,
+        and each feed against the newest this OS user has seen, from the file as it is
+        now."""
+        known = self._known.load()  # before the rows (see __init__)
         rows = self.store.rows()
         report = VerifyReport(
             events=len(rows), devices=len({r.device for r in rows if r.device is not None})
         )
         heads: dict[bytes, tuple[int, bytes]] = {}
+        anchors = {device: head.seq for device, head in known.items()}
+        seen: dict[bytes, bytes] = {}
+        now = self.clock.wall()
         for index, row in enumerate(rows):
             if not row.well_formed():
                 report.problems.append(_problem(row, MALFORMED))
@@ -406,17 +559,24 @@ class Session:
             elif row.seq != last_seq + 1:
                 reason = f"events {last_seq + 1}..{row.seq - 1} of this device are missing"
             elif row.prev != last_hash:
-                reason = "chain broken: does not link to the previous event"
+                reason = CHAIN_BROKEN
             else:
                 try:
-                    self._open_row(row)
+                    stamp = self._open_row(row).hlc[0]
                 except (crypto.CryptoError, ev.PayloadError):
-                    reason = "does not decrypt"
+                    reason = NO_DECRYPT
+                else:
+                    if self.clock.too_far_ahead(stamp, now):
+                        reason = skew_reason(stamp)
             if reason:
                 report.problems.append(_problem(row, reason))
             heads[row.device] = (row.seq, crypto.row_hash(*fields))
+            if anchors.get(row.device) == row.seq:
+                seen[row.device] = heads[row.device][1]
             if progress and index % 1000 == 0:
                 progress(index, len(rows))
+        file_heads = {device: seq for device, (seq, _) in heads.items()}
+        report.problems.extend(known_heads.compare(known, file_heads, seen))
         return report
 
     # -- writing ---------------------------------------------------------
@@ -450,11 +610,17 @@ class Session:
             self.poll()
             return made
         self._heads[device] = (last.seq, crypto.row_hash(*_row_fields(last)))
+        if self._kept is not None:
+            self._kept.extend(made)
         for event in made:
             if self._fold.last_order is not None and event.order < self._fold.last_order:
-                self._refold()
+                if self._kept is not None:
+                    self._refold_kept()
+                else:
+                    self._refold()
                 break
             self._fold.apply(event)
+        self._remember_heads(soon=True)
         return made
 
     def _one(self, type_: str, data: dict[str, Any]) -> Event:
@@ -521,8 +687,16 @@ class Session:
 
         An `attacker` entry may mark a phase of the attack (events.ATTACK_PHASES).
         """
+        _text("the note", text, limits.MAX_NOTE_CHARS)
         if not text.strip():
             raise SessionError("a note needs some text")
+        _text("the author", author or "", limits.MAX_LINE_CHARS)
+        tags = _texts("tags", list(tags), limits.MAX_LINE_CHARS, limits.MAX_TAGS)
+        if at is not None:
+            try:  # 0 (the epoch) or 2100 is a mistake or a broken clock, not a time
+                check_at(at, self.clock.wall())
+            except ValueError as exc:
+                raise SessionError(f"the time {exc}") from None
         if kind not in ev.USER_ENTRY_KINDS:
             raise SessionError(f"kind must be one of {', '.join(ev.USER_ENTRY_KINDS)}")
         if phase and (kind != "attacker" or phase not in ev.ATTACK_PHASES):
@@ -542,11 +716,14 @@ class Session:
             data["tags"] = tags
         if phase:
             data["phase"] = phase
+        if data["author"] != self.device.name:  # the device's own name: see state.attribution
+            data["by"] = self.device.name
         self._one(ev.ENTRY_ADDED, data)
         return entry_id
 
     def add_notes(self, texts: Iterable[str], *, kind: str = "note") -> list[str]:
         """Append many notes in one transaction (imports, benchmarks)."""
+        texts = [_text("the note", t, limits.MAX_NOTE_CHARS) for t in texts]
         batch = [
             (ev.ENTRY_ADDED, {"id": _new_id(), "kind": kind, "author": self.device.name, "text": t})
             for t in texts
@@ -562,6 +739,9 @@ class Session:
             raise SessionError("entries the system made cannot be amended or struck")
 
     def amend_entry(self, entry_id: str, text: str, tags: Iterable[str] | None = None) -> None:
+        _text("the note", text, limits.MAX_NOTE_CHARS)
+        if tags is not None:
+            tags = _texts("tags", list(tags), limits.MAX_LINE_CHARS, limits.MAX_TAGS)
         self._user_entry(entry_id)
         data: dict[str, Any] = {"id": entry_id, "text": text, "by": self.device.name}
         if tags is not None:
@@ -569,6 +749,7 @@ class Session:
         self._one(ev.ENTRY_AMENDED, data)
 
     def strike_entry(self, entry_id: str, reason: str) -> None:
+        _text("the reason", reason, limits.MAX_LINE_CHARS)
         self._user_entry(entry_id)
         self._one(ev.ENTRY_STRUCK, {"id": entry_id, "reason": reason, "by": self.device.name})
 
@@ -581,6 +762,8 @@ class Session:
             raise SessionError(f"no checklist step {step_id!r}")
         if status is not None and status not in ev.STEP_STATUSES:
             raise SessionError(f"status must be one of {', '.join(ev.STEP_STATUSES)}")
+        if assignee is not None:
+            _text("the assignee", assignee, limits.MAX_LINE_CHARS)
         data: dict[str, Any] = {"id": step_id, "by": self.device.name}
         if status is not None:
             data["status"] = status
@@ -608,6 +791,14 @@ class Session:
         external: bool = False,
         state: str = "paged",
     ) -> str:
+        for what, value in (
+            ("name", name),
+            ("handle", handle),
+            ("email", email),
+            ("phone", phone),
+            ("gpg", gpg),
+        ):
+            _text(f"the person's {what}", value, limits.MAX_LINE_CHARS)
         if not name.strip():
             raise SessionError("a person needs a name")
         if state not in ev.PERSON_STATES:
@@ -637,6 +828,9 @@ class Session:
             raise SessionError(f"unknown person field(s): {', '.join(sorted(unknown))}")
         if "state" in fields and fields["state"] not in ev.PERSON_STATES:
             raise SessionError(f"state must be one of {', '.join(ev.PERSON_STATES)}")
+        for what, value in fields.items():
+            if what != "external":
+                _text(f"the person's {what}", value, limits.MAX_LINE_CHARS)
         self._one(ev.PERSON_SET, {"id": person_id, "fields": fields, "by": self.device.name})
 
     def assign_role(self, role: str, person_id: str) -> None:
@@ -661,6 +855,12 @@ class Session:
             raise SessionError("severity must be 1, 2, 3 or 4")
         if "status" in fields and fields["status"] not in ev.INCIDENT_STATUSES:
             raise SessionError(f"status must be one of {', '.join(ev.INCIDENT_STATUSES)}")
+        for what, value in fields.items():
+            if what != "severity":
+                cap = (
+                    limits.MAX_LINE_CHARS if what in ("title", "status") else limits.MAX_FIELD_CHARS
+                )
+                _text(f"the incident's {what.replace('_', ' ')}", value, cap)
         self._one(ev.INCIDENT_SET, {"fields": fields, "by": self.device.name})
 
     # drafts
@@ -677,9 +877,35 @@ class Session:
             raise SessionError("approve a draft with approve_draft, not by setting its status")
         if draft_id is not None and draft_id not in self.state.drafts:
             raise SessionError(f"no draft {draft_id!r}")
+        self._check_draft_fields(fields, self.state.drafts.get(draft_id) if draft_id else None)
         draft_id = draft_id or "d" + _new_id(4)
         self._one(ev.DRAFT_SAVED, {"id": draft_id, "fields": fields, "by": self.device.name})
         return draft_id
+
+    @staticmethod
+    def _check_draft_fields(fields: dict[str, Any], current: Draft | None) -> None:
+        """Each field within its cap; To, Cc and Bcc within MAX_RECIPIENTS together."""
+        recipients = 0
+        for name in ev.DRAFT_FIELDS:
+            if name in ("to", "cc", "bcc"):
+                if name in fields:
+                    value = fields[name] = _texts(
+                        f"the draft's {name}",
+                        fields[name],
+                        limits.MAX_LINE_CHARS,
+                        limits.MAX_RECIPIENTS,
+                    )
+                else:
+                    value = getattr(current, name) if current else []
+                recipients += len(value) if isinstance(value, list | tuple) else 0
+            elif name in fields:
+                cap = limits.MAX_DRAFT_BODY_CHARS if name == "body" else limits.MAX_LINE_CHARS
+                _text(f"the draft's {name}", fields[name], cap)
+        if recipients > limits.MAX_RECIPIENTS:
+            raise SessionError(
+                f"the draft has {recipients:,} recipients (To, Cc and Bcc); "
+                f"the most is {limits.MAX_RECIPIENTS:,}"
+            )
 
     def draft_findings(self, draft_id: str, keys: KeyLookup | None = None) -> list[Finding]:
         """The comms rules' findings on a draft, under the incident's policy."""
@@ -744,6 +970,11 @@ class Session:
         retain_days: int = evidence.DEFAULT_RETENTION_DAYS,
     ) -> str:
         """Register an item of evidence; returns its id (E1, E2, ...)."""
+        _text("the evidence's description", item, limits.MAX_FIELD_CHARS)
+        _text("the evidence's source", source, limits.MAX_FIELD_CHARS)  # a path
+        _text("the evidence's location", location, limits.MAX_FIELD_CHARS)
+        _text("collected by", collected_by, limits.MAX_LINE_CHARS)
+        _text("the SHA-256", sha256, limits.MAX_LINE_CHARS)
         if not item.strip():
             raise SessionError("evidence needs a description")
         if kind not in evidence.EVIDENCE_KINDS:
@@ -775,6 +1006,8 @@ class Session:
 
     def note_custody(self, evidence_id: str, text: str, *, location: str = "") -> None:
         """A chain-of-custody note (who took it where, who looked at it)."""
+        _text("the custody note", text, limits.MAX_FIELD_CHARS)
+        _text("the evidence's location", location, limits.MAX_FIELD_CHARS)
         if evidence_id not in self.state.evidence:
             raise SessionError(f"no evidence {evidence_id!r}")
         if not text.strip():
@@ -800,6 +1033,8 @@ class Session:
 
     def mark_indicator(self, value: str, status: str, note: str = "") -> IndicatorRow:
         """Confirm or dismiss an indicator (or add one the timeline does not name)."""
+        _text("the indicator", value, limits.MAX_FIELD_CHARS)  # a URL can be long
+        _text("the indicator's note", note, limits.MAX_FIELD_CHARS)
         if status not in ev.INDICATOR_STATUSES:
             raise SessionError(f"status must be one of {', '.join(ev.INDICATOR_STATUSES)}")
         row = self._register.find(self.state, value)
@@ -835,6 +1070,7 @@ class Session:
         self, title: str, *, kind: str = "corrective", owner: str = "", due: str = ""
     ) -> str:
         """A corrective or preventive action for after the incident."""
+        _text("the follow-up's title", title, limits.MAX_LINE_CHARS)
         if not title.strip():
             raise SessionError("a follow-up needs a title")
         fields = _followup_fields({"kind": kind, "owner": owner, "due": due})
@@ -878,6 +1114,9 @@ class Session:
             "kdf": self.store.meta().get("kdf_profile", ""),
             "file_bytes": self.store.file_size(),
             "problems": len(self.problems),
+            "rollbacks": len(self.rollbacks),
+            "incident_id": self.header.incident_id.hex(),  # plaintext in the header anyway;
+            # it names this incident's file of known heads (warroom/heads.py)
         }
 
 
@@ -902,12 +1141,28 @@ def open_store(path: str | os.PathLike[str]) -> Store:
 
 
 MALFORMED = "malformed row: unknown device, or a value of the wrong type or size"
+CHAIN_BROKEN = "chain broken: the previous event was altered or this link damaged"
+NO_DECRYPT = "does not decrypt: altered, moved or damaged"
+"""The same words at open and in verify(): the console counts a problem once."""
+
+
+def skew_reason(stamp_ms: int) -> str:
+    """Why an event stamped too far ahead of this clock is flagged (the same words
+    whenever it is asked, so the open and verify() agree)."""
+    return (
+        f"stamped {iso(stamp_ms)}, more than {MAX_SKEW_MS // 60_000} minutes ahead of this "
+        "computer's clock: its device's clock is wrong, or it lies"
+    )
 
 
 def _problem(row: Row, reason: str) -> Problem:
     device = row.device.hex() if isinstance(row.device, bytes) else "unknown-device"
     seq = row.seq if type(row.seq) is int else -1
     return Problem(device, seq, reason)
+
+
+def _order(event: Event) -> tuple[int, int, bytes, int]:
+    return event.order
 
 
 def _row_fields(row: Row) -> tuple[bytes, int, bytes, bytes, bytes]:

@@ -96,6 +96,8 @@ class Entry:
     """The HLC counter of the recording: orders entries recorded in the same millisecond."""
     phase: str = ""
     """For `attacker` entries: the attack phase it marks (events.ATTACK_PHASES)."""
+    signer: str = ""
+    """The signing device's name in this incident (IncidentState.devices); "" if unknown."""
 
 
 TIMELINE_ORDER = attrgetter("at", "recorded_at", "tick", "id")
@@ -187,6 +189,10 @@ class IncidentState:
     evidence: dict[str, Evidence] = field(default_factory=dict)
     indicators: dict[str, IndicatorMark] = field(default_factory=dict)
     followups: dict[str, FollowUp] = field(default_factory=dict)
+    devices: dict[str, str] = field(default_factory=dict)
+    """Every device with events here (hex public key) -> its name: the first name it
+    recorded (an event's `by`), with its key's first 8 hex digits when another device
+    recorded the same name; "" while it has recorded none."""
 
     def checklist(self) -> list[Step]:
         return sorted(self.steps.values(), key=lambda s: (s.order, s.id))
@@ -226,6 +232,17 @@ def entry_dict(entry: Entry) -> dict[str, Any]:
     return out
 
 
+def attribution(author: str, signer: str, device: str) -> str:
+    """Who wrote an entry, for people to read: the author it names and, when that is
+    not the signing device's name (Entry.signer), the device too: "Ann Lee, via
+    bob-laptop". The author is whatever the writer typed (`note --author`); the device
+    (hex key `device`) signed it."""
+    if signer and author == signer:
+        return author
+    via = signer or f"device {device[:8]}"
+    return f"{author}, via {via}" if author else f"via {via}"
+
+
 def draft_dict(draft: Draft) -> dict[str, Any]:
     out = asdict(draft)
     out["from"] = out.pop("sender")
@@ -253,6 +270,10 @@ class Fold:
         self.last_order: tuple[int, int, bytes, int] | None = None
         self._orphans: dict[str, list[Event]] = {}
         self._device_hex: dict[bytes, str] = {}
+        self._named: set[bytes] = set()
+        """Devices whose name is known (see IncidentState.devices)."""
+        self._names: dict[str, str] = {}
+        self._with_entries: set[str] = set()
         self.new_entries: list[Entry] = []
         """Entries made since the consumer last emptied this list (the console's timeline)."""
         self.device_last_ms: dict[bytes, int] = {}
@@ -265,6 +286,8 @@ class Fold:
     def apply(self, event: Event) -> None:
         self.last_order = event.order
         self.device_last_ms[event.device] = event.hlc[0]
+        if event.device not in self._named:
+            self._name_device(event)
         handler = _HANDLERS.get(event.type)
         if handler is None:
             return
@@ -274,6 +297,30 @@ class Fold:
             pass  # a malformed payload (a buggy or hostile writer) changes nothing
 
     # -- helpers ---------------------------------------------------------
+
+    def _name_device(self, event: Event) -> None:
+        """A device is named by the first name it records (`by`): later events cannot
+        rename it, so a device writing "as" someone else shows as itself (attribution)."""
+        device = self._hex(event.device)
+        self.state.devices.setdefault(device, "")
+        data = event.data if isinstance(event.data, dict) else {}
+        name = data.get("by")
+        if name is None and event.type == ev.ENTRY_ADDED:
+            name = data.get("author")  # a note in the device's own name carries no `by`
+        if not isinstance(name, str) or not name.strip():
+            return
+        self._named.add(event.device)
+        self._names[device] = name
+        key = name.strip().casefold()
+        same = [d for d, n in self._names.items() if n.strip().casefold() == key]
+        for d in same:
+            label = self._names[d] if len(same) == 1 else f"{self._names[d]} ({d[:8]})"
+            if self.state.devices[d] != label:
+                self.state.devices[d] = label
+                if d in self._with_entries:
+                    for entry in self.state.entries.values():
+                        if entry.device == d:
+                            entry.signer = label
 
     def _system_entry(self, event: Event, text: str, at: int | None = None) -> None:
         device = self._hex(event.device)
@@ -290,7 +337,12 @@ class Fold:
             system=True,
             tick=event.hlc[1],
         )
+        self._signed(entry)
         self.new_entries.append(entry)
+
+    def _signed(self, entry: Entry) -> None:
+        entry.signer = self.state.devices.get(entry.device, "")
+        self._with_entries.add(entry.device)
 
     def _hex(self, device: bytes) -> str:
         if device not in self._device_hex:
@@ -441,6 +493,7 @@ class Fold:
         )
         if entry.kind == "attacker" and d.get("phase") in ev.ATTACK_PHASES:
             entry.phase = d["phase"]
+        self._signed(entry)
         self.new_entries.append(entry)
         if self._orphans:
             for orphan in self._orphans.pop(entry_id, []):

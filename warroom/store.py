@@ -7,20 +7,30 @@ store knows rows, not what is in them: sealing and signing are the caller's.
 
 WAL, synchronous=FULL and a busy timeout: a commit that returned is on disk,
 and several processes append at once, each in its own IMMEDIATE transaction.
+
+A file this user may read but not change (mode 0444, another responder's 0640
+file, a read-only directory or file system) is opened read-only: reading commands
+work, and a write is refused with the reason before anything is written. A write
+that fails (a full disk) rolls back and says so in one line: StoreError is a
+SessionError, so the command line and the console show it as they show bad input.
 """
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import pwd
 import sqlite3
 import stat
 import threading
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from warroom.errors import SessionError
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -50,8 +60,8 @@ CREATE TABLE events (
 """
 
 
-class StoreError(Exception):
-    """The file is missing, not an incident file, or damaged."""
+class StoreError(SessionError):
+    """The file is missing, not an incident file, damaged, or cannot be written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +91,19 @@ Builder = Callable[[int, Row | None], tuple[bytes, bytes, bytes]]
 """Given the next seq and the device's last row, return (prev, box, sig)."""
 
 
-def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
-    mode = "rwc" if create else "rw"
-    conn = sqlite3.connect(
-        f"file:{path}?mode={mode}", uri=True, isolation_level=None, check_same_thread=False
-    )
+def _connect(
+    path: Path, *, create: bool = False, read_only: bool = False, immutable: bool = False
+) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit).
+
+    `immutable`: read-only, with no -wal or -shm made or read; for a file nobody can
+    be writing to (no -wal beside it) that this user cannot change, so that a reader
+    never leaves files of its own beside another user's incident."""
+    mode = "rwc" if create else "ro" if read_only or immutable else "rw"
+    query = f"mode={mode}" + ("&immutable=1" if immutable else "")
+    # quoted: a `?`, `#` or `%` in the path would otherwise end it
+    uri = f"file:{urllib.parse.quote(os.fsencode(path), safe='/')}?{query}"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA temp_store=MEMORY")  # no plaintext-adjacent temp files on disk
@@ -93,22 +111,90 @@ def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
     return conn
 
 
-def _check_access(path: Path) -> None:
-    """Refuse, saying how to share it, an incident this user cannot read and write,
-    or whose -wal/-shm it cannot create: SQLite would fail later, less helpfully."""
-    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        if name.exists() and not os.access(name, os.R_OK | os.W_OK):
+def _check_access(path: Path) -> str | None:
+    """Why this user cannot change the incident at `path` (None: they can). Refuse,
+    saying how to share it, one they cannot even read: SQLite would fail later, less
+    helpfully."""
+    sides = (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
+    for name in sides:
+        if name.exists() and not os.access(name, os.R_OK):
+            raise StoreError(_denied(name))
+    directory = path.parent
+    if os.statvfs(directory).f_flag & os.ST_RDONLY:
+        return f"{path}: on a read-only file system; this command would change the incident"
+    for name in sides:
+        if name.exists() and not os.access(name, os.W_OK):
             info = name.stat()
-            raise StoreError(
-                f"{name}: permission denied (mode {info.st_mode & 0o777:04o}, owner "
-                f"{_user_name(info.st_uid)}, group {_group_name(info.st_gid)}); its owner "
-                f"can share it with `chmod 660 {name}`. {SHARE_HINT}"
+            if info.st_uid == os.geteuid():
+                return (
+                    f"{name}: read-only (mode {info.st_mode & 0o777:04o}); this command "
+                    f"would change the incident: `chmod u+w {name}` first"
+                )
+            return _denied(name)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        info = directory.stat()
+        if info.st_uid == os.geteuid():
+            return (
+                f"{directory}: read-only (mode {info.st_mode & 0o7777:04o}); this command "
+                f"would change the incident, and warroom writes its -wal and -shm files "
+                f"beside {path.name}: `chmod u+w {directory}` first"
             )
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise StoreError(
-            f"{path.parent}: permission denied (warroom needs to write the -wal and -shm "
+        return (
+            f"{directory}: permission denied (warroom needs to write the -wal and -shm "
             f"files beside {path.name}). {SHARE_HINT}"
         )
+    return None
+
+
+def _denied(name: Path) -> str:
+    info = name.stat()
+    return (
+        f"{name}: permission denied (mode {info.st_mode & 0o777:04o}, owner "
+        f"{_user_name(info.st_uid)}, group {_group_name(info.st_gid)}); its owner "
+        f"can share it with `chmod 660 {name}`. {SHARE_HINT}"
+    )
+
+
+_UNKNOWN_OUTCOME = ("SQLITE_IOERR_FSYNC", "SQLITE_IOERR_DIR_FSYNC")
+"""A commit that failed here may still be on disk (the frames were written)."""
+
+
+def _fault(exc: sqlite3.Error) -> str:
+    """What went wrong, for a person: "the disk is full", not SQLITE_FULL."""
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    if code == "SQLITE_FULL":
+        return "the disk is full"
+    if code.startswith("SQLITE_READONLY"):
+        return "the file or its directory is read-only"
+    if code.startswith("SQLITE_IOERR"):
+        return f"a disk I/O error ({code}: the disk may be full or failing)"
+    if code == "SQLITE_BUSY":
+        return "another process kept it locked"
+    return str(exc)
+
+
+class WriteError(StoreError):
+    """A write that failed; `reason` says why without the file's name."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def write_error(path: Path, exc: sqlite3.Error) -> WriteError:
+    """A failed write, said in one line; it was rolled back, so nothing was written
+    (unless the failure came after the commit's frames were out: then it says so)."""
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    outcome = (
+        "it may or may not have been saved; check with `warroom timeline`"
+        if code in _UNKNOWN_OUTCOME
+        else "nothing was written"
+    )
+    return WriteError(f"cannot write to {path}: {_fault(exc)}; {outcome}", _fault(exc))
+
+
+_IO_FAULTS = ("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_BUSY")
+"""Errors that say the file could not be read, not that it is not an incident file."""
 
 
 def _user_name(uid: int) -> str:
@@ -142,9 +228,13 @@ def shared_directory_warning(path: str | os.PathLike[str]) -> str | None:
 
 
 class Store:
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, *, read_only: str | None = None
+    ) -> None:
         self.path = path
         self._conn = conn
+        self.read_only = read_only
+        """Why this user cannot change the file (writes are refused with it), or None."""
         self._db: sqlite_utils.Database | None = None
         self._lock = threading.RLock()
         self._device_ids: dict[bytes, int] = {}
@@ -183,6 +273,7 @@ class Store:
             os.fchmod(fd, mode)
         finally:
             os.close(fd)
+        conn = None
         try:
             conn = _connect(path, create=True)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -192,10 +283,19 @@ class Store:
                 store.db["meta"].insert_all(
                     [{"key": k, "value": v} for k, v in {"format": FORMAT, **meta}.items()]
                 )
-        except sqlite3.Error as exc:
-            path.unlink(missing_ok=True)
-            raise StoreError(f"cannot create {path}: {exc}") from None
+        except (sqlite3.Error, WriteError) as exc:
+            if conn is not None:
+                conn.close()
+            _unlink_all(path)  # a half-made file would block the retry ("already exists")
+            reason = exc.reason if isinstance(exc, WriteError) else _fault(exc)
+            raise StoreError(f"cannot create {path}: {reason}") from None
         return store
+
+    def discard(self) -> None:
+        """Close and delete a file this process has just made, with its -wal and -shm
+        (Session.create, when declaring the incident failed: a full disk)."""
+        self.close()
+        _unlink_all(self.path)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Store:
@@ -204,26 +304,36 @@ class Store:
             raise StoreError(f"{path}: no such file")
         if not path.is_file():
             raise StoreError(f"{path}: not a file")
-        _check_access(path)
-        with path.open("rb") as fh:
-            if fh.read(16) != SQLITE_MAGIC:
-                raise StoreError(f"{path}: not a warroom incident file")
+        read_only = _check_access(path)
+        try:
+            with path.open("rb") as fh:
+                magic = fh.read(16)
+        except OSError as exc:
+            raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if magic != SQLITE_MAGIC:
+            raise StoreError(f"{path}: not a warroom incident file")
+        # No -wal: no one has it open and nothing is left to recover, so a reader that
+        # may not write reads the file alone and makes no -wal or -shm of its own.
+        immutable = read_only is not None and not Path(f"{path}-wal").exists()
         conn = None
         try:
-            conn = _connect(path, create=False)
-            store = cls(path, conn)
+            conn = _connect(path, read_only=read_only is not None, immutable=immutable)
+            store = cls(path, conn, read_only=read_only)
             store.check_schema()  # before anything that could write: a foreign file stays as is
             meta = store.meta()
             if meta.get("format") != FORMAT:
                 raise StoreError(
                     f"{path}: not a warroom incident file (format {meta.get('format')!r})"
                 )
-            conn.execute("PRAGMA journal_mode=WAL")  # incident files are WAL already: a no-op
+            if read_only is None:  # incident files are WAL already: a no-op
+                conn.execute("PRAGMA journal_mode=WAL")
         except (sqlite3.Error, StoreError) as exc:
             if conn is not None:
                 conn.close()
             if isinstance(exc, StoreError):
                 raise
+            if (getattr(exc, "sqlite_errorname", "") or "").startswith(_IO_FAULTS):
+                raise StoreError(f"cannot read {path}: {_fault(exc)}") from None
             raise StoreError(f"{path}: not a warroom incident file, or damaged ({exc})") from None
         return store
 
@@ -264,7 +374,9 @@ class Store:
     # -- writing ---------------------------------------------------------
 
     def _write(self) -> _Transaction:
-        return _Transaction(self._conn, self._lock)
+        if self.read_only is not None:
+            raise StoreError(self.read_only)
+        return _Transaction(self)
 
     def _device_id(self, device: bytes) -> int:
         if device not in self._device_ids:
@@ -358,23 +470,52 @@ class Store:
         return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
 
 
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on error, under the store's lock."""
+def _unlink_all(path: Path) -> None:
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(OSError):
+            name.unlink(missing_ok=True)
 
-    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock) -> None:
-        self._conn = conn
-        self._lock = lock
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on error, under the store's lock.
+
+    A SQLite error inside (a full disk, a read-only file) becomes one StoreError
+    saying what happened; the transaction is rolled back, so nothing was written."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._conn = store._conn
+        self._lock = store._lock
 
     def __enter__(self) -> None:
         self._lock.acquire()
         try:
             self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self._lock.release()
+            raise write_error(self._store.path, exc) from None
         except BaseException:
             self._lock.release()
             raise
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
-            self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            if exc_type is None:
+                try:
+                    self._conn.execute("COMMIT")
+                    return
+                except sqlite3.Error as commit_error:
+                    exc = commit_error
+            self._rollback()
+            if isinstance(exc, sqlite3.Error):
+                raise write_error(self._store.path, exc) from None
         finally:
             self._lock.release()
+
+    def _rollback(self) -> None:
+        """Roll back what is left (SQLite may have rolled back already), and forget
+        device ids this transaction made: their rows are gone."""
+        self._store._device_ids.clear()
+        if self._conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):  # nothing was committed either way
+                self._conn.execute("ROLLBACK")

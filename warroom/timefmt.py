@@ -30,3 +30,27 @@ def parse_iso(text: str) -> int:
     if moment is None or not 1970 <= moment.year <= 9999:
         raise ValueError(f"{text!r} is out of range (years 1970 to 9999, UTC)")
     return int(moment.timestamp() * 1000)
+
+
+EARLIEST_MS = 631_152_000_000
+"""1990-01-01T00:00:00Z: no incident a person writes up happened before it (and 0,
+the epoch, is what a broken clock or a mistyped time gives)."""
+MAX_AHEAD_MS = 24 * 3600 * 1000
+"""How far past this machine's clock a time given by hand may be."""
+
+
+def check_at(ms: int, now_ms: int, text: str | None = None) -> int:
+    """`ms` if it is a time an incident could hold: from 1990 to a day past `now_ms`.
+
+    Raises ValueError naming the time (`text`, as given, if there is one)."""
+    shown = repr(text) if text is not None else iso(ms)
+    if ms < EARLIEST_MS:
+        raise ValueError(f"{shown} is before 1990-01-01: not a time an incident happened")
+    if ms > now_ms + MAX_AHEAD_MS:
+        raise ValueError(f"{shown} is more than a day after this machine's clock ({iso(now_ms)})")
+    return ms
+
+
+def parse_at(text: str, now_ms: int) -> int:
+    """An `--at` time: ISO 8601 (no offset means UTC), from 1990 to a day ahead."""
+    return check_at(parse_iso(text), now_ms, text)

@@ -1,10 +1,10 @@
 """The comms drafts pane: one row per draft, told apart at a glance: channel, status,
 how many errors the comms rules find, when it last changed, and what it is about.
 
-The rules run here without gpg: key lookups answer "not checked", and the finding
-that needs them (external-needs-gpg) is not counted; the editor and export check
-keys for real. Findings are kept per draft and only recomputed when the draft or
-the policy changes, so redrawing the pane costs no rules.
+The rules run here without gpg: key lookups answer "not checked", and the findings
+that need them (external-needs-gpg, encrypted-needs-keys) are not counted; the
+editor and export check keys for real. Findings are kept per draft and only
+recomputed when the draft or the policy changes, so redrawing the pane costs no rules.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class DraftsPane(OptionList):
         """The errors the comms rules find in a draft, gpg aside (see the module)."""
         from warroom import comms
         from warroom.rules.model import ERROR
-        from warroom.rules.recipients import EXTERNAL_NEEDS_GPG
+        from warroom.rules.recipients import ENCRYPTED_NEEDS_KEYS, EXTERNAL_NEEDS_GPG
 
         # Its words, not its time: two saves can share a millisecond.
         stamp = (comms.draft_doc(draft), session.state.policy_text)
@@ -106,7 +106,8 @@ class DraftsPane(OptionList):
         if cached is not None and cached[0] == stamp:
             return cached[1]
         findings = comms.review(session.state, session.policy, draft, _keys_not_checked)
-        count = sum(f.severity == ERROR and f.rule != EXTERNAL_NEEDS_GPG for f in findings)
+        needs_keys = (EXTERNAL_NEEDS_GPG, ENCRYPTED_NEEDS_KEYS)
+        count = sum(f.severity == ERROR and f.rule not in needs_keys for f in findings)
         self._errors[draft.id] = (stamp, count)
         return count
 

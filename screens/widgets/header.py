@@ -1,10 +1,14 @@
-"""The header line: codename, severity, kind, status, time since declared, others writing."""
+"""The header line: codename, severity, kind, status, time since declared, others writing,
+and what failed an integrity check (events, and feeds behind what this user saw)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.widgets import Static
 
+from warroom.heads import Regression
 from warroom.session import Session
 from warroom.state import IncidentState
 
@@ -18,13 +22,24 @@ def elapsed(ms: int) -> str:
     return f"{days}d {hours:02d}h{mins:02d}m" if days else f"{hours:02d}h{mins:02d}m"
 
 
-def header_text(state: IncidentState, now_ms: int, others: int, problems: int) -> Text:
+def header_text(
+    state: IncidentState,
+    now_ms: int,
+    others: int,
+    problems: int,
+    rollbacks: Sequence[Regression] = (),
+) -> Text:
     inc = state.incident
     since = elapsed(now_ms - inc.declared_at) if inc.declared_at else "--"
     parts: list = [
         (inc.codename or "(no codename)", "bold"),
         "  ",
         (f"SEV{inc.severity}", "bold reverse" if inc.severity <= 2 else "bold"),
+    ]
+    if rollbacks:  # first: a header line is cut at the terminal's width
+        more = f" +{len(rollbacks) - 1}" if len(rollbacks) > 1 else ""
+        parts.append((f"  ROLLED BACK: device {rollbacks[0].device[:8]}{more}", "bold reverse"))
+    parts += [
         f"  {inc.kind}  {inc.status}  +{since}",
         f"  others writing: {others}",
     ]
@@ -41,7 +56,9 @@ class IncidentHeader(Static):
     _shown: str | None = None
 
     def show(self, session: Session, now_ms: int, problems: int) -> None:
-        text = header_text(session.state, now_ms, session.others_writing(now_ms), problems)
+        text = header_text(
+            session.state, now_ms, session.others_writing(now_ms), problems, session.rollbacks
+        )
         if text.markup != self._shown:  # a quiet terminal: send nothing that did not change
             self._shown = text.markup
             self.update(text, layout=False)

@@ -2,6 +2,8 @@
 
 One line per entry, rendered on demand (`render_line`) with a small line cache;
 newest at the bottom; follows the tail until you move up, and again after End.
+Who wrote it shows as `state.attribution` has it: "Ann Lee, via bob-laptop" when
+the author named is not the signing device's name.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from warroom.state import TIMELINE_ORDER, Entry
+from warroom.state import TIMELINE_ORDER, Entry, attribution
 
 from ..safe import assemble
 
@@ -103,7 +105,13 @@ class TimelineView(ScrollView, can_focus=True):
 
     def _matches(self, entry: Entry) -> bool:
         f = self._filter
-        return not f or f in entry.text.lower() or f in entry.author.lower() or f == entry.kind
+        return (
+            not f
+            or f in entry.text.lower()
+            or f in entry.author.lower()
+            or f in entry.signer.lower()
+            or f == entry.kind
+        )
 
     def _refilter(self) -> None:
         self._visible = [e for e in self._all if self._matches(e)] if self._filter else self._all
@@ -168,7 +176,7 @@ class TimelineView(ScrollView, can_focus=True):
             " ",
             (f"{entry.kind:<8}", kind_style),
             " ",
-            (entry.author or "?", "bold"),
+            (attribution(entry.author, entry.signer, entry.device) or "?", "bold"),
             ": ",
             (entry.text, "strike" if entry.struck else ""),
         ]
@@ -203,6 +211,7 @@ class TimelineView(ScrollView, can_focus=True):
             self.utc,
             len(entry.history),
             entry.struck,
+            entry.signer,  # a device named later, or sharing its name: relabelled in place
             self.is_flagged(entry),
         )
         strip = self._cache.get(key)

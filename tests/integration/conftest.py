@@ -95,12 +95,15 @@ class Cli:
         passphrase_file: Path | None | str = "default",
         env: Mapping[str, str] | None = None,
         timeout: float = CLI_TIMEOUT,
+        input: str | None = None,  # noqa: A002  (subprocess.run's name)
     ) -> subprocess.CompletedProcess[str]:
+        """Run the command; `input` is written to its standard input (else /dev/null)."""
         return subprocess.run(
             [sys.executable, "-m", "warroom", *map(str, args)],
             env=self.env(config_dir=config_dir, passphrase_file=passphrase_file, extra=env),
             cwd=self.cwd,
-            stdin=subprocess.DEVNULL,
+            input=input,
+            stdin=subprocess.DEVNULL if input is None else None,
             capture_output=True,
             text=True,
             encoding="utf-8",

@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,7 @@ def test_wrong_passphrase_changes_nothing(
     assert files_digest(path.parent) == before_files
     wrong = tmp_path / "wrong.txt"
     wrong.write_text("Correct horse battery staple\n", encoding="utf-8")
+    wrong.chmod(0o600)  # else the warning about its mode is a second line
 
     args = [a.format(path=path) for a in command]
     if "{path}" not in command:
@@ -298,6 +300,7 @@ def test_bad_passphrase_file(cli, busy_incident: Path, tmp_path: Path):
     )
     blank = tmp_path / "blank.txt"
     blank.write_text("\nsecond line\n")
+    blank.chmod(0o600)
     assert_error(cli("verify", busy_incident, passphrase_file=blank), "empty first line")
 
 
@@ -314,3 +317,73 @@ def test_good_commands_still_work(cli, busy_incident: Path):
     texts = [row["text"] for row in json.loads(proc.stdout)]
     assert "db-replica-2 stopped" in texts
     assert cli("verify", busy_incident).returncode == 0
+
+
+# -- times given by hand (issue #10) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        (
+            "1970-01-01T00:00:00Z",  # the epoch: 0 ms, once taken silently as "now"
+            "--at '1970-01-01T00:00:00Z' is before 1990-01-01: not a time an incident happened",
+        ),
+        (
+            "1989-12-31T23:59:59Z",
+            "--at '1989-12-31T23:59:59Z' is before 1990-01-01: not a time an incident happened",
+        ),
+        ("2100-01-01T00:00:00Z", "--at '2100-01-01T00:00:00Z' is more than a day after"),
+    ],
+)
+def test_an_insane_at_is_refused(cli, busy_incident: Path, at: str, expected: str):
+    before = event_count(busy_incident)
+    proc = cli("note", busy_incident, "backdated", "--at", at)
+    line = assert_error(proc, expected)
+    assert line.startswith(f"warroom: {expected}")
+    assert proc.stdout == ""
+    assert event_count(busy_incident) == before
+
+
+def test_an_at_more_than_a_day_ahead_is_refused_and_within_a_day_taken(cli, busy_incident: Path):
+    now = datetime.now(UTC)
+    late = (now + timedelta(hours=25)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert_error(cli("note", busy_incident, "too late", "--at", late), "more than a day after")
+    soon = (now + timedelta(hours=23)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for at in ("1990-01-01T00:00:00Z", soon):
+        proc = cli("note", busy_incident, f"at {at}", "--at", at)
+        assert proc.returncode == 0, proc.stderr
+    rows = json.loads(cli("timeline", busy_incident, "--format", "json").stdout)
+    assert {row["text"]: row["at"] for row in rows if row["text"].startswith("at ")} == {
+        "at 1990-01-01T00:00:00Z": "1990-01-01T00:00:00Z",
+        f"at {soon}": soon,
+    }
+
+
+# -- the passphrase file's mode (issue #10) --------------------------------------
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660])
+def test_a_passphrase_file_others_can_read_draws_a_warning(
+    cli, busy_incident: Path, passphrase: str, tmp_path: Path, mode: int
+):
+    """As ssh says of a private key: used, but not silently."""
+    loose = tmp_path / "loose.txt"
+    loose.write_text(passphrase + "\n", encoding="utf-8")
+    loose.chmod(mode)
+    proc = cli("verify", busy_incident, passphrase_file=loose)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == (
+        f"warroom: warning: passphrase file {loose} is accessible by group or others "
+        f"(mode {mode:04o}); whoever can read it can open the incident: `chmod 600 {loose}`\n"
+    )
+
+
+def test_a_private_passphrase_file_draws_no_warning(
+    cli, busy_incident: Path, passphrase: str, tmp_path: Path
+):
+    private = tmp_path / "private.txt"
+    private.write_text(passphrase + "\n", encoding="utf-8")
+    private.chmod(0o600)
+    proc = cli("verify", busy_incident, passphrase_file=private)
+    assert (proc.returncode, proc.stderr) == (0, "")

@@ -40,6 +40,7 @@ class Keys:
 def keys(gpg_env_module) -> Keys:
     home, other, empty = gpg_env_module(), gpg_env_module(), gpg_env_module()
     bob = home.gen_key(f"Bob Partner <{BOB}>")
+    home.gen_key("Ivy <ic@example.com>")  # the sender: an encrypted mail goes to her too
     other.give(home, other.gen_expired_key(f"Carol <{CAROL}>"))
     return Keys(home, empty, bob)
 
@@ -172,7 +173,12 @@ def test_lint_an_eml_draft(cli, tmp_path: Path) -> None:
     )
     proc = cli("lint", "--json", path)
     assert proc.returncode == 1
-    assert [(f["rule"], f["field"]) for f in lint_json(proc)] == [("external-needs-gpg", "bcc")]
+    # ... and, the mail going encrypted, so do the internal recipient and the sender
+    assert [(f["rule"], f["field"]) for f in lint_json(proc)] == [
+        ("external-needs-gpg", "bcc"),
+        ("encrypted-needs-keys", "to"),
+        ("encrypted-needs-keys", "from"),
+    ]
     assert "carl@elsewhere.example" in lint_json(proc)[0]["message"]
 
 
@@ -186,9 +192,11 @@ def test_lint_with_a_custom_policy(cli, tmp_path: Path) -> None:
     assert proc.returncode == 1
     findings = lint_json(proc)
     # under the custom policy: the default subject is wrong, and example.com is external
+    # (the recipient and the sender, both without a key)
     assert {(f["file"], f["rule"]) for f in findings} == {
         (str(default_ok), "subject-not-awp"),
         (str(default_ok), "external-needs-gpg"),
+        (str(default_ok), "encrypted-needs-keys"),
     }
     assert cli("lint", "--policy", policy, custom_ok).returncode == 0
 
@@ -221,7 +229,9 @@ def test_lint_gnupghome_makes_an_external_recipient_with_a_key_pass(
     to_bob = write(tmp_path / "bob.json", email(to=[f"Bob <{BOB}>"]))
     proc = cli("lint", "--json", to_bob)  # $GNUPGHOME is empty
     assert proc.returncode == 1
-    [finding] = lint_json(proc)
+    # (the sender's key is missing too: encrypted-needs-keys, tests/integration/test_rules_attack)
+    finding, sender = lint_json(proc)
+    assert (sender["rule"], sender["field"]) == ("encrypted-needs-keys", "from")
     assert finding["rule"] == "external-needs-gpg" and finding["field"] == "to"
     assert BOB in finding["message"] and "missing" in finding["message"]
     proc = cli("lint", "--gnupghome", keys.home.path, to_bob)
@@ -230,7 +240,8 @@ def test_lint_gnupghome_makes_an_external_recipient_with_a_key_pass(
     to_carol = write(tmp_path / "carol.json", email(cc=[CAROL]))
     proc = cli("lint", "--json", "--gnupghome", keys.home.path, to_carol)
     assert proc.returncode == 1
-    [finding] = lint_json(proc)
+    finding, ann = lint_json(proc)  # ann (internal, in To) has no key for the encrypted mail
+    assert (ann["rule"], ann["field"]) == ("encrypted-needs-keys", "to")
     assert CAROL in finding["message"] and "expired" in finding["message"]
     assert finding["field"] == "cc"
     # a home that is not there is an error of its own
@@ -336,8 +347,9 @@ def test_incident_lint_matches_file_lint(cli, incident: Path, tmp_path: Path, ke
     assert draft["id"] == draft_id
     in_incident = {f["rule"] for f in draft["findings"]}
     assert "internal-before-forensics" not in in_incident
-    # the roster warning is the incident's own: the file has no roster
-    assert in_incident == {"recipient-not-on-roster"}
+    # the roster warnings are the incident's own: the file has no roster (nobody on it
+    # holds the legal role, so the privileged mail has no counsel on it)
+    assert in_incident == {"recipient-not-on-roster", "privilege-needs-counsel"}
 
 
 # -- the policy ---------------------------------------------------------------------------
@@ -366,7 +378,7 @@ def test_policy_set_then_show_and_the_rules_follow(
     # the rules now read the incident's policy
     [draft] = json.loads(cli("draft", "list", incident, "--format", "json").stdout)
     errors = {f["rule"] for f in draft["findings"] if f["severity"] == "error"}
-    assert errors == {"subject-not-awp", "external-needs-gpg"}
+    assert errors == {"subject-not-awp", "external-needs-gpg", "encrypted-needs-keys"}
     assert "Privileged and Confidential" in json.dumps(draft["findings"])
     # stored encrypted: the distinctive domain is in no byte of the file or its WAL
     assert_not_stored(incident, DOMAIN)

@@ -43,6 +43,8 @@ EVE = "eve@partner.net"
 CAROL = "carol@partner.net"
 DAVE = "dave@partner.net"
 MIA = "mia@partner.net"
+NOBODY = "nobody@example.com"
+ZED = "zed@example.com"
 SENDER = f"Ivy Chen <{IC}>"
 CANARY = f"CANARY-{secrets.token_hex(8)}"
 
@@ -183,7 +185,8 @@ class Keys:
     frank_home: Any
     eve_home: Any
     desk_home: Any
-    """Valid keys for carol, dave and mia: what the approver saw before keys went bad."""
+    """Valid keys for carol, dave, mia, nobody and zed, and the public keys of the IC
+    and bob: what the approver saw before keys went bad (or away)."""
     stranger_home: Any
     """An impostor: a key that also carries the IC's address (bob has its public key)."""
     empty_home: Any
@@ -213,8 +216,11 @@ def keys(gpg_env_module) -> Keys:
     stranger = homes["stranger"].gen_key(f"Ivy Impostor <{IC}>")
     carol_expired = homes["other"].gen_expired_key(f"Carol <{CAROL}>")
     dave_revoked = homes["other"].gen_revoked_key(f"Dave <{DAVE}>")
-    for uid in (f"Carol <{CAROL}>", f"Dave <{DAVE}>", f"Mia <{MIA}>"):
+    for uid in (f"Carol <{CAROL}>", f"Dave <{DAVE}>", f"Mia <{MIA}>", f"Nobody <{NOBODY}>",
+                f"Zed <{ZED}>"):  # fmt: skip
         homes["desk"].gen_key(uid)
+    homes["ic"].give(homes["desk"], ic)  # an encrypted mail goes to its sender too
+    homes["bob"].give(homes["desk"], bob)
     for name, fpr in (("ann", ann), ("bob", bob), ("frank", frank)):
         homes[name].give(homes["ic"], fpr)
         homes["ic"].give(homes[name], ic)
@@ -450,7 +456,7 @@ def test_unapproved_drafts_are_skipped_and_listed(exported: Exported) -> None:
         data = manifest(out)
         assert data["skipped"] == [{"draft": unapproved, "reason": "not approved (draft)"}]
         assert unapproved not in {r["draft"] for r in data["files"]}
-        assert not [p for p in out.iterdir() if p.name.startswith(unapproved)]
+        assert not [p for p in out.iterdir() if unapproved in p.name]
     assert f"skipped {unapproved}" in exported.signed_stderr
     assert f"exported 5 drafts to {exported.signed}" in exported.signed_stdout
 
@@ -567,18 +573,20 @@ def test_a_key_gone_bad_after_approval_blocks_export_naming_the_recipient(
 def test_an_external_email_needs_keys_for_the_sender_and_internal_recipients_too(
     inc: Incident, keys: Keys, who: str
 ) -> None:
-    """The rules ask keys of external recipients only; the encrypted message goes to
-    everyone on it, so export refuses when anyone on it has no key."""
+    """The encrypted message goes to everyone on it, so approval and export refuse when
+    anyone on it has no key: here approved where every key was found, exported where
+    the sender's or an internal recipient's is missing."""
     if who == "sender":
-        draft = email_draft(to=[BOB]) | {"from": "Nobody <nobody@example.com>"}
-        address = "nobody@example.com"
+        draft = email_draft(to=[BOB]) | {"from": f"Nobody <{NOBODY}>"}
+        address = NOBODY
     else:
-        draft = email_draft(to=[BOB], cc=["zed@example.com"])
-        address = "zed@example.com"
-    draft_id = inc.add_approved(draft, keys.ic_home)
+        draft = email_draft(to=[BOB], cc=[ZED])
+        address = ZED
+    assert inc.approve(inc.add(draft), keys.ic_home, ok=False).returncode == 1
+    draft_id = inc.add_approved(draft, keys.desk_home)
     out = inc.base / "out"
     proc = inc.export(out, keys.ic_home, ok=False)
-    assert_refused(proc, out, f"draft {draft_id}: cannot encrypt to {address}")
+    assert_refused(proc, out, f"draft {draft_id}: ", address)
 
 
 def test_approval_itself_is_refused_when_the_key_is_bad(inc: Incident, keys: Keys) -> None:
@@ -629,7 +637,7 @@ def test_export_needs_an_approved_draft_and_a_usable_sign_key(inc: Incident, key
     # an empty one is fine
     (out / "keep.txt").unlink()
     inc.export(out, keys.ic_home)
-    assert (out / f"{draft_id}.eml").is_file()
+    assert (out / f"01-{draft_id}.eml").is_file()  # NN-ID: a plain id is its own slug
 
 
 # -- the roster's pinned key wins ---------------------------------------------------
@@ -697,13 +705,15 @@ def test_bcc_recipients_get_their_own_copy_and_stay_hidden_from_to_and_cc(
     assert "(bcc copy)" in proc.stdout
     assert f"exported 2 drafts (3 files) to {out}" in proc.stdout
     # nobody in To or Cc: the Bcc copy is the only file
+    # file names: the draft's place in the export (ids sorted), then its id
+    stem = {d: f"{n:02d}-{d}" for n, d in enumerate(sorted([draft_id, only_bcc]), 1)}
     [alone] = [r for r in manifest(out)["files"] if r["draft"] == only_bcc]
-    assert alone["file"] == f"{only_bcc}.bcc1.eml" and alone["encrypted_to"] == [
+    assert alone["file"] == f"{stem[only_bcc]}.bcc1.eml" and alone["encrypted_to"] == [
         keys.frank,
         keys.ic,
     ]
     records = {r["file"]: r for r in manifest(out)["files"] if r["draft"] == draft_id}
-    main, bcc = records[f"{draft_id}.eml"], records[f"{draft_id}.bcc1.eml"]
+    main, bcc = records[f"{stem[draft_id]}.eml"], records[f"{stem[draft_id]}.bcc1.eml"]
     assert len(records) == 2
     assert main["deliver_to"] == [BOB, ANN] and not main["bcc_copy"]
     assert bcc["deliver_to"] == [FRANK] and bcc["bcc_copy"]
@@ -734,7 +744,8 @@ def test_bcc_recipients_get_their_own_copy_and_stay_hidden_from_to_and_cc(
     assert decrypt(keys.bob_home, bcc_armored, tmp_path).returncode != 0
     for path in out.iterdir():
         assert CANARY.encode() not in path.read_bytes()
-    assert inc.run("verify-export", out, "--gnupghome", keys.ic_home.path).returncode == 0
+    proc = inc.run("verify-export", out, "--gnupghome", keys.ic_home.path, "--incident", inc.path)
+    assert proc.stdout.startswith("ok: 3 files;")
 
 
 def test_internal_bcc_is_left_out_of_the_file_and_listed_for_delivery(
@@ -764,10 +775,16 @@ def test_an_untampered_export_verifies(exported: Exported, keys: Keys) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ok: 5 files; manifest signed by device")
     assert f"GPG signature by {keys.ic}" in proc.stdout
-    # the recipient's home holds the IC's public key: enough to check the .asc
-    proc = verify(exported, exported.signed, "--gnupghome", keys.bob_home.path)
+    # the recipient's home holds the IC's public key: enough to check the .asc, pinned
+    proc = verify(
+        exported, exported.signed, "--gnupghome", keys.bob_home.path, "--expect-gpg", keys.ic
+    )
     assert proc.returncode == 0, proc.stderr
-    assert f"GPG signature by {keys.ic}" in proc.stdout
+    assert f"GPG signature by {keys.ic}; pinned by GPG key {keys.ic}" in proc.stdout
+    # the incident it came from pins its devices
+    proc = verify(exported, exported.unsigned, "--incident", exported.inc.path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.endswith("; pinned by a device of amber-heron\n")
     # no GPG signature to check: no keyring needed ($GNUPGHOME is an empty home here)
     proc = verify(exported, exported.unsigned, "--device-key", device.upper())
     assert proc.returncode == 0, proc.stderr
@@ -778,7 +795,7 @@ def test_the_gpg_signature_is_checked_against_the_signer(exported: Exported, key
     # no keyring with the signer's key: cannot be checked, so it does not pass
     proc = verify(exported, exported.signed)
     assert proc.returncode == 1 and "manifest.json.asc" in proc.stderr
-    proc = verify(exported, exported.signed, "--gnupghome", keys.desk_home.path)
+    proc = verify(exported, exported.signed, "--gnupghome", keys.empty_home.path)
     assert proc.returncode == 1 and "no public key" in proc.stderr
     # another signer was expected
     proc = verify(
@@ -917,10 +934,14 @@ def test_a_manifest_re_signed_by_another_device_fails_with_the_device_pinned(
                 item["sha256"] = hashlib.sha256((folder / statement).read_bytes()).hexdigest()
 
     forger = _forge(copy, change)
-    # self-consistent: only pinning the device (or the GPG key) tells it apart
+    # self-consistent: only pinning the device, the GPG key or the incident tells it
+    # apart, so without a pin it is never ok
     proc = verify(exported, copy)
-    assert proc.returncode == 0, proc.stderr
-    assert f"signed by device {forger[:16]}" in proc.stdout
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert f"signed by device {forger[:16]}, which nothing pins" in proc.stderr
+    proc = verify(exported, copy, "--incident", exported.inc.path)
+    assert proc.returncode == 1
+    assert f"signed by {forger[:16]}, not a device of amber-heron" in proc.stderr
     proc = verify(exported, copy, "--device-key", device)
     assert proc.returncode == 1
     assert f"warroom: manifest.json.sig: signed by {forger[:16]}, not the expected device" in (

@@ -108,6 +108,7 @@ def test_the_wheel_runs_from_a_fresh_venv(built: tuple[Path, Path], tmp_path: Pa
     work = tmp_path / "work"
     work.mkdir()
     (work / "pass").write_text("wheel: correct horse battery staple\n")
+    (work / "pass").chmod(0o600)  # group- or world-readable draws a warning on stderr
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

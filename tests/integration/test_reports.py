@@ -28,7 +28,9 @@ SECTIONS = [
     "Follow-up tasks",
     "Attack metrics",
 ]
-TIMELINE_COLUMNS = ["id", "at", "recorded_at", "author", "kind", "phase", "text", "tags", "struck"]
+TIMELINE_COLUMNS = [
+    "id", "at", "recorded_at", "author", "signer", "kind", "phase", "text", "tags", "struck",
+]  # fmt: skip
 MD_SPECIAL = "\\`*_~[]<>#|"
 """What the Markdown export escapes in text people typed."""
 
@@ -105,13 +107,20 @@ def md_rows(table: str) -> list[list[str]]:
     return [md_raw_cells(line) for line in lines[2:]]
 
 
+def expected_who(row: dict[str, Any]) -> str:
+    """The author, and the signing device's name when it is not the author's."""
+    if row["signer"] and row["author"] == row["signer"]:
+        return row["author"]
+    return f"{row['author']}, via {row['signer'] or 'device ' + row['device'][:8]}"
+
+
 def expected_md_cells(row: dict[str, Any]) -> list[str]:
     """What a timeline row says in the Markdown table, once un-escaped."""
     kind = row["kind"] + (f" ({row['phase']})" if row["phase"] else "")
     text = one_line(row["text"])
     if row["struck"]:
         text = f"~~{text}~~ (struck: {one_line(row['struck'])})"
-    return [row["at"], kind, one_line(row["author"]), text]
+    return [row["at"], kind, one_line(expected_who(row)), text]
 
 
 def assert_md_matches_json(table: str, rows: list[dict[str, Any]]) -> None:
@@ -247,6 +256,9 @@ def test_postmortem_timeline_is_warroom_timeline(demo: Incident, demo_postmortem
     # The demo has what a timeline holds: phases, backdated and system entries.
     assert {r["kind"] for r in rows} >= {"attacker", "note", "decision", "evidence", "system"}
     assert sum(1 for r in rows if r["phase"]) == 6
+    # each of the demo's people signs with a device of their own: no "X, via Y"
+    assert all(r["signer"] == r["author"] for r in rows)
+    assert ", via " not in table
     assert [r["at"] for r in rows] == sorted(r["at"] for r in rows)
 
 
@@ -273,9 +285,8 @@ def test_timeline_export_formats(demo: Incident, tmp_path: Path) -> None:
     assert len(table) == len(rows) + 1
     for cells, row in zip(table[1:], rows, strict=True):
         got = dict(zip(TIMELINE_COLUMNS, cells, strict=True))
-        assert {k: got[k] for k in ("id", "at", "recorded_at", "author", "kind", "phase")} == {
-            k: row[k] for k in ("id", "at", "recorded_at", "author", "kind", "phase")
-        }
+        same = ("id", "at", "recorded_at", "author", "signer", "kind", "phase")
+        assert {k: got[k] for k in same} == {k: row[k] for k in same}
         assert got["text"] == row["text"]
 
     md = demo.export("timeline")  # md is the default

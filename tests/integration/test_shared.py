@@ -223,7 +223,8 @@ class Host:
             "LANG": "C.UTF-8",
             "PYTHONDONTWRITEBYTECODE": "1",
             "WARROOM_CONFIG_DIR": str(user.config),
-            "WARROOM_PASSPHRASE_FILE": str(self.passphrase_file),
+            # each responder's own copy, 0600: a group-readable one draws a warning
+            "WARROOM_PASSPHRASE_FILE": str(user.home / "passphrase"),
         }
         return {
             "user": user.uid,
@@ -301,6 +302,11 @@ def responders() -> Iterator[tuple[Host, User, User]]:
         passphrase_file.write_text("shared: correct horse battery staple\n")
         os.chown(passphrase_file, 0, gid)
         passphrase_file.chmod(0o640)
+        for user in users:
+            own = user.home / "passphrase"
+            own.write_bytes(passphrase_file.read_bytes())
+            os.chown(own, user.uid, user.gid)
+            own.chmod(0o600)
         host = Host(group, gid, incidents, passphrase_file, python=[], warroom=[])
         commands = _python_for(host.as_user(users[1]))
         if commands is None:

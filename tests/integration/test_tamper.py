@@ -12,6 +12,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -345,25 +346,29 @@ def read_meta(path: Path, key: str):
         conn.close()
 
 
+WRONG = r"wrong passphrase|not a warroom incident file"
+OUT_OF_RANGE = r"the file's key-derivation header is out of range \(damaged or tampered\)$"
+
 META_CASES = [
     *(
-        pytest.param(key, where, id=f"{key}-{where}")
+        pytest.param(key, where, WRONG, id=f"{key}-{where}")
         for key in ("salt", "wrapped_key", "incident_id")
         for where in ("first", "middle", "last")
     ),
-    pytest.param("salt", "text", id="salt-as-text"),
-    pytest.param("opslimit", "plus-one", id="opslimit-plus-one"),
-    pytest.param("opslimit", "below-floor", id="opslimit-below-floor"),
-    pytest.param("opslimit", "huge", id="opslimit-huge"),
-    pytest.param("opslimit", "text", id="opslimit-text"),
-    pytest.param("memlimit", "plus-one", id="memlimit-plus-one"),
-    pytest.param("format", "plus-one", id="format-plus-one"),
+    pytest.param("salt", "text", WRONG, id="salt-as-text"),
+    # In range but not what the key was wrapped with: the wrap's associated data fails.
+    pytest.param("opslimit", "plus-one", WRONG, id="opslimit-plus-one"),
+    pytest.param("memlimit", "plus-one", WRONG, id="memlimit-plus-one"),
+    pytest.param("opslimit", "below-floor", OUT_OF_RANGE, id="opslimit-below-floor"),
+    pytest.param("opslimit", "huge", OUT_OF_RANGE, id="opslimit-huge"),
+    pytest.param("opslimit", "text", OUT_OF_RANGE, id="opslimit-text"),
+    pytest.param("format", "plus-one", WRONG, id="format-plus-one"),
 ]
 
 
-@pytest.mark.parametrize(("key", "how"), META_CASES)
+@pytest.mark.parametrize(("key", "how", "expected"), META_CASES)
 def test_flipped_header_fails_unlock_cleanly(
-    start_verify, pristine: Pristine, copy: Path, passphrase: str, key: str, how: str
+    start_verify, pristine: Pristine, copy: Path, passphrase: str, key: str, how: str, expected
 ):
     value = read_meta(copy, key)
     if how == "text":
@@ -388,8 +393,46 @@ def test_flipped_header_fails_unlock_cleanly(
     assert "Traceback" not in stderr, stderr
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("warroom: "), stderr
-    assert re.search(r"wrong passphrase|not a warroom incident file", lines[0]), lines[0]
+    assert re.search(expected, lines[0]), lines[0]
     assert stdout == ""
+
+
+GIB = 1024**3
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param({"opslimit": 16, "memlimit": GIB}, id="1GiB-x16"),
+        pytest.param({"memlimit": GIB}, id="memlimit-1GiB"),
+        pytest.param({"opslimit": 4}, id="opslimit-above-moderate"),
+        pytest.param({"memlimit": 8 * 1024 * 1024}, id="memlimit-below-floor"),
+        pytest.param({"opslimit": -2}, id="opslimit-negative"),
+        pytest.param({"opslimit": 2.0}, id="opslimit-real"),
+        pytest.param({"memlimit": b"\x00" * 8}, id="memlimit-blob"),
+        pytest.param({"kdf": "scrypt"}, id="kdf-not-argon2id"),
+    ],
+)
+def test_kdf_header_out_of_range_is_refused_before_deriving(
+    cli, pristine: Pristine, copy: Path, passphrase: str, values: dict
+):
+    """An edited header asking for 1 GiB x 16 passes cost 17 s and then said "wrong
+    passphrase"; any cost outside [interactive, moderate] is refused as tampering,
+    before the key derivation runs."""
+    edit(copy, *(("UPDATE meta SET value=? WHERE key=?", (v, k)) for k, v in values.items()))
+    with pytest.raises(SessionError, match=OUT_OF_RANGE):
+        Session.unlock(copy, passphrase)
+    for command in (("verify", copy), ("info", copy), ("passwd", copy)):
+        started = time.monotonic()
+        proc = cli(*command)
+        took = time.monotonic() - started
+        assert proc.returncode == 2, (command, proc.returncode, proc.stdout, proc.stderr)
+        assert proc.stdout == ""
+        assert proc.stderr == (
+            f"warroom: {copy}: the file's key-derivation header is out of range "
+            "(damaged or tampered)\n"
+        )
+        assert took < 8, f"{command[0]} took {took:.1f} s: the KDF ran on the edited header"
 
 
 def test_untouched_copy_verifies(cli, pristine: Pristine, copy: Path, passphrase: str):

@@ -57,6 +57,7 @@ class PtyTerminal:
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
         self.chunks: list[tuple[float, int]] = []  # (arrival, size)
+        self.raw = bytearray()  # every byte the program wrote, escapes included
         self.total = 0
         self.last_data = time.monotonic()
         self.eof = False
@@ -99,6 +100,7 @@ class PtyTerminal:
                 break
             with self.cond:
                 self.chunks.append((time.monotonic(), len(data)))
+                self.raw += data
                 self.total += len(data)
                 self.last_data = time.monotonic()
                 self.stream.feed(data)

@@ -29,8 +29,10 @@ def passfile(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def incident(tmp_path: Path) -> Path:
-    """An incident with the default playbook and no notes yet."""
+def incident(tmp_path: Path, isolated_config: Path) -> Path:
+    """An incident with the default playbook and no notes yet, declared by this test's
+    user under the name the console then uses (a device is named by its first name)."""
+    (isolated_config / "profile.json").write_text('{"name": "Ann IC"}')
     path = tmp_path / "inc.db"
     Session.create(
         path, PASSPHRASE, kdf="interactive", codename=CODENAME, title="Replica export"

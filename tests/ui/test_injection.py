@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
 import re
-import select
-import struct
-import subprocess
 import sys
-import termios
-import time
 from pathlib import Path
 
 import pytest
+from ptyterm import PtyTerminal
 from warroom.screens.widgets.timeline import TimelineView
 
 from warroom.session import Session
@@ -78,52 +72,16 @@ async def test_markup_in_notes_and_names_shows_literally(make_app, ui, incident:
         assert app.is_running
 
 
-def _drain(master: int, out: bytearray, seconds: float) -> bool:
-    """Read what is there for up to `seconds`; False once the terminal closed."""
-    ready, _, _ = select.select([master], [], [], seconds)
-    if not ready:
-        return True
-    try:
-        chunk = os.read(master, 65536)
-    except OSError:
-        return False
-    out += chunk
-    return bool(chunk)
-
-
-def run_in_pty(args: list[str], env: dict[str, str], until: bytes, seconds: float) -> bytes:
-    """Run the console in a 120x40 pseudo-terminal until `until` shows; return all it wrote."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    proc = subprocess.Popen(
-        args,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        close_fds=True,
-        start_new_session=True,
-    )
-    os.close(slave)
-    out = bytearray()
-    try:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and _drain(master, out, 0.1):
-            if until in re.sub(rb"\x1b\[[0-9;?]*[a-zA-Z]", b"", bytes(out)):
-                settle = time.monotonic() + 1.5  # let the rest of the screen paint
-                while time.monotonic() < settle and _drain(master, out, 0.1):
-                    pass
-                break
-        os.write(master, b"\x11")  # ctrl+q
-        quit_by = time.monotonic() + 10
-        while proc.poll() is None and time.monotonic() < quit_by:
-            _drain(master, out, 0.1)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        os.close(master)
-    return bytes(out)
+def run_in_pty(args: list[str], env: dict[str, str], until: str, seconds: float) -> bytes:
+    """Run the console in a 200x50 pseudo-terminal (wide enough for every hostile line
+    whole) until `until` shows and the screen has settled, quit it with ctrl+q; return
+    every byte it wrote."""
+    with PtyTerminal(args, cols=200, rows=50, env=env) as term:
+        term.wait_for(until, seconds)
+        term.wait_quiet(1.5)  # let the rest of the screen paint
+        term.burst("\x11")  # ctrl+q
+        term.wait_exit(10)
+    return bytes(term.raw)
 
 
 GREYS_256 = {0, 7, 8, 15, 16, 231, *range(232, 256)}
@@ -165,12 +123,10 @@ def test_no_escape_from_the_corpus_reaches_the_terminal(
     (config / "profile.json").write_text(json.dumps({"name": "tester"}))
     pass_file = tmp_path / "pass"
     pass_file.write_text(ui.PASSPHRASE + "\n")
+    pass_file.chmod(0o600)
     env = {
         **os.environ,
         "WARROOM_CONFIG_DIR": str(config),
-        "TERM": "xterm-256color",
-        "COLUMNS": "120",
-        "LINES": "40",
     }
     if no_color:
         env["NO_COLOR"] = "1"
@@ -187,7 +143,7 @@ def test_no_escape_from_the_corpus_reaches_the_terminal(
             "0",
         ],
         env,
-        until=b"amber-heron",
+        until="amber-heron",
         seconds=30,
     )
     assert b"amber-heron" in re.sub(rb"\x1b\[[0-9;?]*[a-zA-Z]", b"", out), out[-2000:]

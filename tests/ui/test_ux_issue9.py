@@ -18,6 +18,7 @@ import warroom.comms
 from warroom.clock import HybridClock
 from warroom.demo import create_demo
 from warroom.session import Session
+from warroom.state import attribution
 
 MINUTE = 60_000
 
@@ -174,6 +175,12 @@ def test_the_demos_system_entries_belong_to_its_story(tmp_path: Path, ui) -> Non
         for entry in system:  # each when its teller did it: 124 minutes ago, and after
             assert ui.NOW - 124 * MINUTE <= entry.at == entry.recorded_at
         assert session.device.name == "Ann IC"  # the device is the user's again
+        # Each of the story's people signed with a device of their own: nobody is shown
+        # "via" someone else, and the user's own note is theirs alone.
+        assert all(attribution(e.author, e.signer, e.device) == e.author for e in timeline)
+        session.add_note("checking the replica myself")
+        mine = session.state.timeline()[-1]
+        assert attribution(mine.author, mine.signer, mine.device) == "Ann IC"
         evidence = list(state.evidence.values())
         assert {e.collected_by for e in evidence} == {"Dana Ortiz"}
         assert [(ui.NOW - e.collected_at) // MINUTE for e in evidence] == [117, 101, 76]

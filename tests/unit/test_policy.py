@@ -176,6 +176,39 @@ BAD = [
         "banned_phrases[1]: invalid regex '(unclosed'",
     ),
     ("regex matches everything", "banned_phrases = ['''a*''']\n", 1, "matches empty text"),
+    (
+        "lookbehind (RE2 refuses it)",
+        "subject = 'x'\nbanned_phrases = [\n  '''ok''',\n  '''(?<=we )take''',\n]\n",
+        4,
+        "banned_phrases[1]: invalid regex '(?<=we )take': invalid perl operator: (?<=",
+    ),
+    (
+        "backreference",
+        "banned_phrases = [\n  '''(we) \\1''',\n]\n",
+        2,
+        "banned_phrases[0]: invalid regex '(we) \\\\1': invalid escape sequence: \\1",
+    ),
+    ("python-only anchor", "\nbanned_phrases = ['''seriously\\Z''']\n", 2, "sequence: \\Z"),
+    ("possessive repeat", "banned_phrases = ['''a++b''']\n", 1, "bad repetition operator: ++"),
+    ("huge repeat", "banned_phrases = ['''(?:a{1000}){1000}''']\n", 1, "invalid repetition"),
+    (
+        "pattern too long",
+        "banned_phrases = ['''" + "a" * 1_001 + "''']\n",
+        1,
+        "is 1,001 characters long; the most is 1,000",
+    ),
+    (
+        "too many patterns",
+        "# many\nbanned_phrases = [\n" + "".join(f"  '''p{n}''',\n" for n in range(501)) + "]\n",
+        2,
+        "banned_phrases has 501 patterns; the most is 500",
+    ),
+    (
+        "too many vendor names",
+        "\nvendors = [" + ", ".join(f"'V{n}'" for n in range(501)) + "]\n",
+        2,
+        "vendors name 501 vendors and aliases; the most is 500",
+    ),
     ("phrases not a list", "\n\nbanned_phrases = 'x'\n", 3, "must be a list"),
     ("sms word", 'sms_allowed_words = [\n  "ok",\n  "two words",\n]\n', 3, "not one word"),
     ("vendor type", "vendors = [3]\n", 1, "vendors[0] must be a name or a table"),
@@ -229,3 +262,27 @@ def test_load_policy_file(tmp_path: Path) -> None:
 def test_policy_is_frozen() -> None:
     with pytest.raises(AttributeError):
         default_policy().subject = "x"  # type: ignore[misc]
+
+
+def test_the_most_patterns_are_taken() -> None:
+    text = "banned_phrases = [" + ", ".join(f"'''p{n}'''" for n in range(500)) + "]\n"
+    assert len(parse_policy(text, "p").banned_phrases) == 500
+
+
+def test_a_policy_over_its_cap_is_refused() -> None:
+    text = "# " + "x" * 1_000_000 + "\n"
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(text, "big.toml")
+    assert str(caught.value) == (
+        "big.toml: the policy is 1,000,003 characters; the most is 1,000,000"
+    )
+
+
+def test_backtracking_patterns_are_accepted_and_still_match() -> None:
+    """RE2 takes `(a+)+$` (the issue's pattern): it never backtracks, so there is
+    nothing to refuse. That lint of such a pattern finishes fast is attacked in a
+    subprocess with a timeout: tests/integration/test_rules_attack.py."""
+    policy = parse_policy("banned_phrases = ['''(a+)+$''', '''(x+x+)+y''']\n", "evil.toml")
+    assert policy.banned_phrases == ("(a+)+$", "(x+x+)+y")
+    assert "banned-phrase" in rules(policy, channel="chat", body="x" * 63_999 + "y")
+    assert "banned-phrase" in rules(policy, channel="chat", body="b " + "a" * 63_000)

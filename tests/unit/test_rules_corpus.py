@@ -66,6 +66,10 @@ def case(
 
 
 GPG = "external-needs-gpg"
+ENC = "encrypted-needs-keys"
+PRIV = "privilege-needs-counsel"
+TOO_LONG = "draft-too-long"
+COUNSEL = "frank@outside-counsel.example"
 BANNED = "banned-phrase"
 UNDATED = "statement-undated"
 ROSTER = "recipient-not-on-roster"
@@ -206,6 +210,65 @@ CORPUS = [
     ),
     case("cyrillic lookalike is external", email(to=["ann@ex\u0430mple.com"]), fires=(GPG,)),
     case("subdomain external by default", email(to=["ann@mail.example.com"]), fires=(GPG,)),
+    # --- encrypted-needs-keys: a mail that goes encrypted goes to everyone's key ---------
+    case(
+        "mixed email, internal recipient without a key",
+        email(to=EXT, cc=["Zed <zed@example.com>"]),
+        fires=(ENC,),
+        silent=(GPG,),
+        context={"keys": {"lena@partner.example": "found", "ic@example.com": "found"}},
+        where=((ENC, "cc"),),
+        says={ENC: "zed@example.com has no usable public key (missing"},
+    ),
+    case(
+        "mixed email, internal recipient with an expired key",
+        email(to=EXT, bcc=["zed@example.com"]),
+        fires=(ENC,),
+        context={
+            "keys": {
+                "lena@partner.example": "found",
+                "ic@example.com": "found",
+                "zed@example.com": "expired",
+            }
+        },
+        where=((ENC, "bcc"),),
+        says={ENC: "expired"},
+    ),
+    case(
+        "mixed email, sender without a key",
+        email(to=EXT, cc=["ann@example.com"]),
+        fires=(ENC,),
+        context={"keys": {"lena@partner.example": "found", "ann@example.com": "found"}},
+        where=((ENC, "from"),),
+        says={ENC: "the sender ic@example.com"},
+    ),
+    case(
+        "external email without a sender",
+        email(to=EXT, **{"from": ""}),
+        fires=(ENC,),
+        context={"keys": {"lena@partner.example": "found"}},
+        where=((ENC, "from"),),
+        says={ENC: "no From address"},
+    ),
+    case(
+        "external email, every key found",
+        email(to=EXT, cc=["ann@example.com"]),
+        silent=(ENC, GPG),
+        context={
+            "keys": {
+                "lena@partner.example": "found",
+                "ann@example.com": "found",
+                "ic@example.com": "found",
+            }
+        },
+    ),
+    case(
+        "internal email needs no keys",
+        email(to=["ann@example.com"], cc=["zed@example.com"]),
+        silent=(ENC, GPG),
+        context={"keys": {}},
+    ),
+    case("keys not asked of chat", chat(to=EXT), silent=(ENC, GPG)),
     # --- sms-channel / sms-details -----------------------------------------------------
     case(
         "sms move",
@@ -224,6 +287,21 @@ CORPUS = [
         "sms curly apostrophe", sms("Let\u2019s move to Signal, thanks!"), silent=("sms-details",)
     ),
     case("sms in 5 min", sms("Join the bridge in 5 min"), silent=("sms-details",)),
+    case(
+        "sms join slack (the seed's example)",
+        sms("Please join Slack ASAP"),
+        silent=("sms-details",),
+    ),
+    case("sms teams call", sms("Join the Teams call now"), silent=("sms-details",)),
+    case("sms zoom bridge", sms("Move to Zoom, bridge in 5 min"), silent=("sms-details",)),
+    case("sms mattermost", sms("Switch to Mattermost please"), silent=("sms-details",)),
+    case("sms matrix room", sms("Join the Matrix room now, thanks"), silent=("sms-details",)),
+    case(
+        "sms slack with details",
+        sms("Join Slack: the breach is on db-replica-2"),
+        fires=("sms-details",),
+        says={"sms-details": "breach"},
+    ),
     case(
         "sms breach and host",
         sms("We had a breach on db-replica-2. Call me."),
@@ -362,6 +440,54 @@ CORPUS = [
     ),
     case("not: seriously rotate", email(body="Seriously, rotate your keys."), silent=(BANNED,)),
     case("not: security of vpn", email(body="Security of the VPN was reviewed."), silent=(BANNED,)),
+    case(
+        "phrase utmost importance",
+        email(body="The security of your information is of the utmost importance to us."),
+        fires=(BANNED,),
+    ),
+    case(
+        "phrase paramount importance",
+        statement("Notice 2026-11-22", "Protecting your data is of paramount importance."),
+        fires=(BANNED,),
+    ),
+    case(
+        "phrase this matter after a long preamble",
+        email(
+            body="We at Contoso, together with the outside experts and the agencies assisting "
+            "the investigation, take this matter very seriously."
+        ),
+        fires=(BANNED,),
+    ),
+    case(
+        "phrase company takes this matter",
+        email(body="Contoso takes this matter extremely seriously."),
+        fires=(BANNED,),
+    ),
+    case(
+        "phrase safeguarding is important to us",
+        email(body="Safeguarding your personal information is important to us."),
+        fires=(BANNED,),
+    ),
+    case(
+        "phrase protecting is important to us",
+        email(body="Protecting your personal information is very important to us."),
+        fires=(BANNED,),
+    ),
+    case(
+        "not: utmost importance that you",
+        email(body="It is of the utmost importance that you reset your password today."),
+        silent=(BANNED,),
+    ),
+    case(
+        "not: important to the investigation",
+        email(body="Keeping the security logs is of great importance to the investigation."),
+        silent=(BANNED,),
+    ),
+    case(
+        "not: changing your password is important",
+        email(body="Changing your password is important: the attacker may reuse it."),
+        silent=(BANNED,),
+    ),
     case("not: take responsibility", email(body="We take responsibility."), silent=(BANNED,)),
     case(
         "not: across sentences",
@@ -492,6 +618,51 @@ CORPUS = [
         silent=(ROSTER,),
         context={"roster": ["ann@example.com"]},
     ),
+    # --- privilege-needs-counsel ---------------------------------------------------------
+    case(
+        "privileged email without counsel",
+        email(to=["ann@example.com"]),
+        fires=(PRIV,),
+        context={"counsel": [COUNSEL]},
+        where=((PRIV, "to"),),
+        says={PRIV: COUNSEL},
+    ),
+    case(
+        "privileged email, nobody holds legal",
+        email(to=["ann@example.com"]),
+        fires=(PRIV,),
+        context={"counsel": []},
+        says={PRIV: "nobody holding the legal role"},
+    ),
+    case(
+        "privileged email to counsel",
+        email(to=["ann@example.com"], cc=[f"Frank <{COUNSEL.upper()}>"]),
+        silent=(PRIV,),
+        context={"counsel": [COUNSEL]},
+    ),
+    case(
+        "privileged email, counsel in bcc",
+        email(to=["ann@example.com"], bcc=[COUNSEL]),
+        silent=(PRIV,),
+        context={"counsel": [COUNSEL]},
+    ),
+    case(
+        "privilege: counsel unknown (a loose file)",
+        email(to=["ann@example.com"]),
+        silent=(PRIV,),
+    ),
+    case(
+        "privilege not claimed",
+        email(subject="Weekly update", to=["ann@example.com"]),
+        silent=(PRIV,),
+        context={"counsel": [COUNSEL]},
+    ),
+    case(
+        "privilege not asked of chat",
+        chat(to=["ann@example.com"]),
+        silent=(PRIV,),
+        context={"counsel": [COUNSEL]},
+    ),
     # --- internal-before-forensics -----------------------------------------------------
     case("chat before forensics", chat(), fires=(FORENSICS,), context={"forensics": False}),
     case(
@@ -559,6 +730,35 @@ CORPUS = [
     case("empty chat body", chat(body=""), fires=("empty-body",), silent=("chat-prefix",)),
     case("blank email body", email(body="  \n "), fires=("empty-body",)),
     case("body present", email(), silent=("empty-body",)),
+    # --- draft-too-long ------------------------------------------------------------------
+    case(
+        "body over the cap",
+        email(body="We take security seriously. " + "x" * 64_000),
+        fires=(TOO_LONG,),
+        silent=tuple(r for r in RULES if r != TOO_LONG),
+        where=((TOO_LONG, "body"),),
+        says={TOO_LONG: "the body is 64,028 characters; the most is 64,000"},
+    ),
+    case(
+        "subject over the cap",
+        email(subject="x" * 501),
+        fires=(TOO_LONG,),
+        where=((TOO_LONG, "subject"),),
+    ),
+    case(
+        "too many recipients",
+        email(to=[f"p{n}@example.com" for n in range(10_001)]),
+        fires=(TOO_LONG,),
+        where=((TOO_LONG, "to"),),
+        says={TOO_LONG: "10,001 recipients"},
+    ),
+    case(
+        "an address over the cap",
+        email(cc=["a" * 500 + "@example.com"]),
+        fires=(TOO_LONG,),
+        where=((TOO_LONG, "cc"),),
+    ),
+    case("body at the cap", email(body="x" * 64_000), silent=(TOO_LONG,)),
     # --- clean drafts ------------------------------------------------------------------
     case(
         "clean email",
@@ -570,7 +770,16 @@ CORPUS = [
         "clean external email",
         email(to=["Lena <lena@partner.example>"], cc=["ann@example.com"]),
         silent=tuple(RULES),
-        context={"keys": {"lena@partner.example": "found"}, "approved": True, "roster": []},
+        context={
+            "keys": {
+                "lena@partner.example": "found",
+                "ann@example.com": "found",
+                "ic@example.com": "found",
+            },
+            "approved": True,
+            "roster": [],
+            "counsel": ["lena@partner.example"],
+        },
     ),
     case(
         "clean statement",
@@ -598,6 +807,7 @@ def make_context(options: dict[str, Any]) -> Context:
         disclosure_approved=options.get("approved"),
         forensics_done=options.get("forensics"),
         readiness=options.get("readiness"),
+        counsel_emails=frozenset(options["counsel"]) if "counsel" in options else None,
     )
 
 
@@ -701,7 +911,9 @@ def test_keyring_consulted_with_bare_lower_case_address() -> None:
         email(to=['"Lena" <Lena@Partner.Example>', "ann@example.com"], cc=["lena@partner.example"])
     )
     assert not lint(doc, default_policy(), Context(keys=keys))
-    assert asked == ["lena@partner.example"]
+    # once per address: the external one, then (the mail goes encrypted) the internal
+    # recipient and the sender
+    assert asked == ["lena@partner.example", "ann@example.com", "ic@example.com"]
 
 
 def test_keyring_failure_is_a_finding() -> None:

@@ -132,3 +132,108 @@ def test_events_out_of_clock_order_refold_to_the_same_state(incident: Path) -> N
         live = s.state.to_dict()
     with Session.unlock(incident, PASSPHRASE) as fresh:
         assert fresh.state.to_dict() == live
+
+
+# -- a wrong clock, the known heads, the key chain ---------------------------------
+
+Y2100 = 4_102_444_800_000  # 2100-01-01T00:00:00Z
+
+
+def test_a_stamp_too_far_ahead_does_not_move_the_clock() -> None:
+    from warroom.clock import MAX_SKEW_MS, HybridClock
+
+    clock = HybridClock(lambda: 1_000_000)
+    assert clock.observe((1_000_000 + MAX_SKEW_MS + 1, 0)) is False
+    assert clock.last == (0, 0)
+    assert clock.tick() == (1_000_000, 0)
+    assert clock.observe((1_000_000 + MAX_SKEW_MS, 5)) is True  # at the bound: followed
+    assert clock.tick() == (1_000_000 + MAX_SKEW_MS, 6)
+
+
+def test_a_far_future_event_refolds_from_memory_to_the_same_state(
+    incident: Path, tmp_path: Path
+) -> None:
+    """With an event from 2100 in the file every honest event sorts before it: each
+    one refolds (from the events kept in memory), to exactly what a fresh open gives."""
+    from warroom.clock import HybridClock
+    from warroom.device import load_device
+
+    mallory = load_device(tmp_path / "mallory")
+    with Session.unlock(
+        incident, PASSPHRASE, device=mallory, clock=HybridClock(lambda: Y2100)
+    ) as m:
+        m.set_step("forensics", status="skipped")
+        m.set_incident(summary="from the future")
+    code = (
+        "from warroom.session import Session\n"
+        f"s = Session.unlock({str(incident)!r}, {PASSPHRASE!r})\n"
+        "s.add_note('from another process')\n"
+        "s.set_incident(summary='honest')\n"
+    )
+    with Session.unlock(incident, PASSPHRASE) as s:
+        assert [p.seq for p in s.problems] == [1, 2]
+        assert s.clock.last[0] < Y2100
+        s.add_note("one")
+        s.set_step("forensics", status="done")
+        child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert child.returncode == 0, child.stderr
+        s.poll()
+        s.add_note("two")
+        assert s.generation >= 3  # each arrived before the 2100 events: rebuilt
+        # Last writer by the clock: the 2100 changes still win; they are flagged.
+        assert s.state.steps["forensics"].status == "skipped"
+        assert s.state.incident.summary == "from the future"
+        assert s.state.timeline()[-1].recorded_at == Y2100
+        live = s.state.to_dict()
+    with Session.unlock(incident, PASSPHRASE) as fresh:
+        assert fresh.state.to_dict() == live
+        assert len(fresh.problems) == 2
+
+
+def test_change_passphrase(incident: Path) -> None:
+    with Session.unlock(incident, PASSPHRASE) as s:
+        note = s.add_note("kept")
+        with pytest.raises(SessionError, match="must not be empty"):
+            s.change_passphrase("")
+        s.change_passphrase("another one")
+        s.add_note("after the change")  # the open session goes on with the same key
+    with pytest.raises(WrongPassphrase):
+        Session.unlock(incident, PASSPHRASE)
+    with Session.unlock(incident, "another one") as s:
+        assert s.state.entries[note].text == "kept"
+        assert s.verify().ok
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"opslimit": 16, "memlimit": 1024**3},
+        {"opslimit": 1},
+        {"memlimit": 1024**3},
+        {"opslimit": "2"},
+        {"kdf": "argon2i"},
+    ],
+)
+def test_kdf_header_out_of_range_is_named_before_deriving(
+    incident: Path, meta: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from warroom import crypto
+
+    conn = sqlite3.connect(incident)
+    with conn:
+        for key, value in meta.items():
+            conn.execute("UPDATE meta SET value=? WHERE key=?", (value, key))
+    conn.close()
+
+    def never(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError("the key derivation ran on an out-of-range header")
+
+    monkeypatch.setattr(crypto.argon2id, "kdf", never)
+    with pytest.raises(SessionError) as caught:
+        Session.unlock(incident, PASSPHRASE)
+    assert str(caught.value) == (
+        f"{incident}: the file's key-derivation header is out of range (damaged or tampered)"
+    )
+    assert not isinstance(caught.value, WrongPassphrase)

@@ -4,6 +4,8 @@ unlocking an incident for one command, and printing."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +26,8 @@ from warroom.device import (
 from warroom.session import Session, SessionError
 
 PASSPHRASE_ENV = "WARROOM_PASSPHRASE_FILE"
+MAX_PASSPHRASE_CHARS = 4096
+"""Read no more of a passphrase file's first line (it may be a large file named by mistake)."""
 
 
 class Failure(click.ClickException):
@@ -62,11 +66,21 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> s
     if passphrase_file is not None:
         try:
             with passphrase_file.open(encoding="utf-8") as fh:
-                line = fh.readline().rstrip("\r\n")
+                mode = os.fstat(fh.fileno()).st_mode
+                line = fh.readline(MAX_PASSPHRASE_CHARS).rstrip("\r\n")
         except OSError as exc:
             raise Failure(
                 f"cannot read passphrase file {passphrase_file}: {exc.strerror}"
             ) from None
+        except UnicodeDecodeError:
+            raise Failure(f"passphrase file {passphrase_file} is not UTF-8 text") from None
+        if mode & 0o077:  # as ssh says of a private key: others may read it too
+            click.echo(
+                f"warroom: warning: passphrase file {passphrase_file} is accessible by group "
+                f"or others (mode {stat.S_IMODE(mode):04o}); whoever can read it can open the "
+                f"incident: `chmod 600 {passphrase_file}`",
+                err=True,
+            )
         if not line:
             raise Failure(f"passphrase file {passphrase_file} has an empty first line")
         return line
@@ -103,7 +117,7 @@ def unlocked(path: Path, passphrase_file: Path | None) -> Iterator[Session]:
     except SessionError as exc:
         raise Failure(str(exc)) from None
     try:
-        for problem in session.problems:
+        for problem in [*session.problems, *session.rollbacks]:
             click.echo(f"warroom: warning: {problem} (run `warroom verify`)", err=True)
         yield session
     except SessionError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -253,27 +254,80 @@ def draft_list(path: Path, fmt: str, gnupghome: Path | None, passphrase_file: Pa
 
 @click.command("verify-export")
 @click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--device-key", metavar="HEX", default="", help="The device that must have signed.")
+@click.option(
+    "--device-key",
+    metavar="HEX",
+    default="",
+    help="Pin: the device (its 64-hex public key) that must have signed.",
+)
 @gnupghome_option
 @click.option(
     "--expect-gpg",
     metavar="FINGERPRINT",
     default="",
-    help="The GPG key that must have signed the manifest (default: the one it names).",
+    help="Pin: the GPG key that must have signed the manifest (manifest.json.asc).",
 )
-def verify_export(folder: Path, device_key: str, gnupghome: Path | None, expect_gpg: str) -> None:
-    """Check an export: manifest signatures, every file's SHA-256, nothing added or missing."""
-    from warroom.export.manifest import check_export
+@click.option(
+    "--incident",
+    "incident_path",
+    metavar="PATH",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Pin: the incident file it was exported from; a device of that incident must "
+    "have signed (asks for its passphrase, as other commands do).",
+)
+@passphrase_option
+def verify_export(
+    folder: Path,
+    device_key: str,
+    gnupghome: Path | None,
+    expect_gpg: str,
+    incident_path: Path | None,
+    passphrase_file: Path | None,
+) -> None:
+    """Check an export: manifest signatures, every file's SHA-256, nothing added or
+    missing, every email for someone outside the company PGP/MIME encrypted.
 
+    A signature only says the folder is unchanged since someone signed it: anyone
+    can edit an export and sign it again with a new key. So name who must have
+    signed it, with --device-key, --expect-gpg or --incident; without one, the
+    signer is reported as not pinned and the check fails (exit 1), whatever else
+    holds. Exit 0: ok; 1: a check failed; 2: bad usage.
+    """
+    from warroom.export.manifest import IncidentPin, check_export
+
+    device_key = device_key.strip().lower()
+    if device_key and not re.fullmatch(r"[0-9a-f]{64}", device_key):
+        raise Failure("--device-key takes a device's public key: 64 hex digits")
+    pin = None
+    if incident_path is not None:
+        with unlocked(incident_path, passphrase_file) as session:
+            pin = IncidentPin(
+                session.header.incident_id.hex(),
+                session.state.incident.codename,
+                dict(session.state.devices),
+            )
     result = check_export(
         folder,
         device_key=device_key,
         keyring=keyring(gnupghome),
         expect_gpg=expect_gpg.replace(" ", "").upper(),
+        incident=pin,
     )
-    for problem in result.problems:
-        click.echo(f"warroom: {problem}", err=True)
-    if not result.ok:
-        raise CheckFailed(f"{folder}: export does not verify ({len(result.problems)} problems)")
+    problems = list(result.problems)
+    if not result.pinned and (not problems or not (device_key or expect_gpg or pin)):
+        problems.append(
+            f"manifest.json.sig: signed by device {result.device[:16] or '?'}, which nothing pins "
+            "(anyone can re-sign an edited export): pass --device-key, --expect-gpg or "
+            "--incident PATH"
+        )
+    for problem in problems:
+        click.echo(f"warroom: {one_line(problem)}", err=True)
+    if problems:
+        raise CheckFailed(f"{folder}: export does not verify ({len(problems)} problems)")
+    name = f" ({one_line(result.device_name)})" if result.device_name else ""
     signer = f"; GPG signature by {result.gpg_signer}" if result.gpg_signer else ""
-    click.echo(f"ok: {result.files} files; manifest signed by device {result.device[:16]}{signer}")
+    pinned = "; pinned by " + ", ".join(result.pinned)
+    click.echo(
+        f"ok: {result.files} files; manifest signed by device {result.device[:16]}{name}"
+        f"{signer}{pinned}"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ import click
 from warroom.commands.common import CheckFailed, Failure, passphrase_option, path_argument, unlocked
 from warroom.commands.comms import gnupghome_option, keyring
 from warroom.export import timeline as timeline_export
+from warroom.sanitize import clean, one_line
 
 if TYPE_CHECKING:  # loaded when an export runs, not by every command (benchmarks/startup.py)
     from warroom.gpg import Keyring
@@ -23,8 +25,8 @@ EXPORTS = ("drafts", "postmortem", "timeline")
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    help="drafts: a new (or empty) folder; postmortem, timeline: a file (timeline: "
-    "standard output if omitted).",
+    help="drafts: a new (or empty) folder; postmortem, timeline: a new file (timeline: "
+    "standard output if omitted). Never overwritten: an existing FILE is refused (exit 2).",
 )
 @click.option(
     "--format",
@@ -64,15 +66,23 @@ def export(
     postmortem: Markdown: summary with duration and impact, timeline, root cause,
     resolution, corrective and preventive measures, follow-ups with owners,
     attack metrics. timeline: the timeline as md, csv or json.
+
+    Every file is created readable by you only (0600; the drafts folder 0700),
+    whatever your umask, and appears whole or not at all: it is written under a
+    hidden `.warroom-export-*` name beside it and then put in place. --out never
+    replaces an existing file or folder: choose a new name. A crashed export's
+    hidden leftovers are removed by the next export.
     """
     if what == "drafts":
         if out is None:
             raise Failure("drafts need --out FOLDER")
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise Failure(f"{out} exists and is not an empty folder")
         _export_drafts(path, out, keyring(gnupghome), sign_key, passphrase_file)
         return
     if what == "postmortem" and out is None:
         raise Failure("the postmortem needs --out FILE.md")
-    if out is not None and out.exists():
+    if out is not None and os.path.lexists(out):
         raise Failure(f"{out} already exists; refusing to overwrite it")
     from warroom.export import postmortem
 
@@ -89,9 +99,12 @@ def export(
     if out is None:
         click.echo(text, nl=False)
         return
+    from warroom.export import files
+
     try:
-        with out.open("x", encoding="utf-8") as fh:
-            fh.write(text)
+        files.write_file(out, text.encode("utf-8", "replace"))  # a lone surrogate: "?"
+    except FileExistsError:
+        raise Failure(f"{out} already exists; refusing to overwrite it") from None
     except OSError as exc:
         raise Failure(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"wrote {what} to {out}")
@@ -105,17 +118,18 @@ def _export_drafts(
     with unlocked(path, passphrase_file) as session:
         try:
             result = export_drafts(session, out, ring, sign_key=sign_key)
-        except ExportError as exc:
-            raise CheckFailed(str(exc)) from None
+        except ExportError as exc:  # names draft ids: data, so no terminal controls
+            raise CheckFailed(clean(str(exc))) from None
         except OSError as exc:
             raise Failure(f"cannot write {out}: {exc.strerror or exc}") from None
     for record in result.files:
         bcc = " (bcc copy)" if record.get("bcc_copy") else ""
         click.echo(
-            f"{record['file']}  {record['form']}{bcc}  ({record['draft']}, {record['channel']})"
+            f"{record['file']}  {record['form']}{bcc}  "
+            f"({one_line(record['draft'])}, {record['channel']})"
         )
     for draft_id, reason in result.skipped:
-        click.echo(f"skipped {draft_id}: {reason}", err=True)
+        click.echo(f"skipped {one_line(draft_id)}: {reason}", err=True)
     files = len(result.files)
     more = f" ({files} files)" if files != result.drafts else ""
     click.echo(f"exported {result.drafts} drafts{more} to {out}")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
 from warroom import events as ev
 from warroom import evidence as evidence_mod
+from warroom import limits
+from warroom.commands import textin
 from warroom.commands.common import Failure, dump_json, passphrase_option, path_argument, unlocked
 from warroom.export.tabular import to_csv
 from warroom.sanitize import one_line
@@ -45,6 +47,9 @@ def evidence() -> None:
     """The evidence register: what was collected, its SHA-256, where it is kept."""
 
 
+EVIDENCE_JSON = {"description": str, "location": str, "collected_by": str}
+
+
 @evidence.command("add")
 @path_argument
 @click.option(
@@ -53,9 +58,13 @@ def evidence() -> None:
     type=click.Path(path_type=Path),
     help="Hash this file (streamed, never read whole).",
 )
-@click.option("--description", default="", help="What it is (default: the file's name).")
+@click.option(
+    "--description",
+    default="",
+    help=f"What it is (default: the file's name). {textin.STDIN_HELP}",
+)
 @click.option("--kind", type=click.Choice(evidence_mod.EVIDENCE_KINDS), required=True)
-@click.option("--location", required=True, help="Where it is kept (read-only storage).")
+@click.option("--location", help="Where it is kept (read-only storage). Required.")
 @click.option("--sha256", "digest", default="", help="The SHA-256, if hashed elsewhere.")
 @click.option("--collected-by", default="", help="Who collected it (default: you).")
 @click.option(
@@ -65,20 +74,40 @@ def evidence() -> None:
     show_default=True,
 )
 @click.option("--writable", is_flag=True, help="It is NOT on read-only storage.")
+@textin.from_json_option(EVIDENCE_JSON)
 @passphrase_option
 def evidence_add(
     path: Path,
     file: Path | None,
     description: str,
     kind: str,
-    location: str,
+    location: str | None,
     digest: str,
     collected_by: str,
     retain_days: int,
     writable: bool,
+    from_json: IO[str] | None,
     passphrase_file: Path | None,
 ) -> None:
-    """Register an item of evidence; prints its id and SHA-256."""
+    """Register an item of evidence; prints its id and SHA-256.
+
+    --description, --location and --collected-by take `-` to read from standard
+    input, or all three from `--from-json -`: text on the command line is visible to
+    every user of this host (ps, /proc/PID/cmdline).
+    """
+    given = {
+        "description": textin.free_text(description, "the description", limits.MAX_FIELD_CHARS),
+        "location": textin.free_text(location, "the location", limits.MAX_FIELD_CHARS),
+        "collected_by": textin.free_text(collected_by, "collected by", limits.MAX_LINE_CHARS),
+    }
+    given = textin.merge_json(from_json, EVIDENCE_JSON, given)
+    description, location, collected_by = (
+        given["description"] or "",
+        given["location"],
+        given["collected_by"] or "",
+    )
+    if not location:
+        raise Failure('where is it kept? give --location, or "location" in --from-json')
     if file is None and not description:
         raise Failure("give --file F (to hash it) or --description T, or both")
     if file is not None:  # before the passphrase; the names printed without controls
@@ -169,12 +198,20 @@ def evidence_list(path: Path, fmt: str, passphrase_file: Path | None) -> None:
 @path_argument
 @click.argument("evidence_id")
 @click.argument("text")
-@click.option("--location", default="", help="Where it is kept now, if it moved.")
+@click.option(
+    "--location", default="", help=f"Where it is kept now, if it moved. {textin.STDIN_HELP}"
+)
 @passphrase_option
 def evidence_note(
     path: Path, evidence_id: str, text: str, location: str, passphrase_file: Path | None
 ) -> None:
-    """Add a chain-of-custody note (who moved it, who examined it)."""
+    """Add a chain-of-custody note (who moved it, who examined it).
+
+    TEXT `-` reads it from standard input, the safe form: TEXT on the command line is
+    visible to every user of this host (ps, /proc/PID/cmdline).
+    """
+    text = textin.free_text(text, "the custody note", limits.MAX_FIELD_CHARS) or ""
+    location = textin.free_text(location, "the location", limits.MAX_FIELD_CHARS) or ""
     with unlocked(path, passphrase_file) as session:
         session.note_custody(evidence_id, text, location=location)
     click.echo(f"{evidence_id}: noted")
@@ -221,15 +258,37 @@ def iocs_list(path: Path, fmt: str, include_new: bool, passphrase_file: Path | N
             )
 
 
+IOC_JSON = {"value": str, "note": str}
+IOC_HELP = (
+    "\n\nVALUE or --note `-` reads it from standard input, or both from `--from-json -` "
+    '({"value": ..., "note": ...}): the command line is visible to every user of this '
+    "host (ps, /proc/PID/cmdline), and an indicator or a note can say what you know."
+)
+
+
 def _mark(status: str, help_text: str) -> click.Command:
-    @click.command(help=help_text)
+    @click.command(help=help_text + IOC_HELP)
     @path_argument
-    @click.argument("value")
-    @click.option("--note", default="", help="Why.")
+    @click.argument("value", required=False)
+    @click.option("--note", default="", help=f"Why. {textin.STDIN_HELP}")
+    @textin.from_json_option(IOC_JSON)
     @passphrase_option
-    def command(path: Path, value: str, note: str, passphrase_file: Path | None) -> None:
+    def command(
+        path: Path,
+        value: str | None,
+        note: str,
+        from_json: IO[str] | None,
+        passphrase_file: Path | None,
+    ) -> None:
+        given = {
+            "value": textin.free_text(value, "the indicator", limits.MAX_FIELD_CHARS),
+            "note": textin.free_text(note, "the note", limits.MAX_FIELD_CHARS),
+        }
+        given = textin.merge_json(from_json, IOC_JSON, given)
+        if not given["value"]:
+            raise Failure('which indicator? give VALUE, or "value" in --from-json')
         with unlocked(path, passphrase_file) as session:
-            row = session.mark_indicator(value, status, note)
+            row = session.mark_indicator(given["value"], status, given["note"] or "")
         click.echo(f"{one_line(row.value)} ({row.type}): {row.status}")
 
     return command
@@ -247,26 +306,51 @@ def followup() -> None:
     """Corrective and preventive actions, with owners and due dates."""
 
 
+FOLLOWUP_JSON = {"title": str, "owner": str}
+
+
 @followup.command("add")
 @path_argument
-@click.argument("title")
+@click.argument("title", required=False)
 @click.option("--kind", type=click.Choice(ev.FOLLOWUP_KINDS), default="corrective")
-@click.option("--owner", default="")
+@click.option("--owner", default="", help=textin.STDIN_HELP)
 @click.option("--due", default="", metavar="YYYY-MM-DD")
+@textin.from_json_option(FOLLOWUP_JSON)
 @passphrase_option
 def followup_add(
-    path: Path, title: str, kind: str, owner: str, due: str, passphrase_file: Path | None
+    path: Path,
+    title: str | None,
+    kind: str,
+    owner: str,
+    due: str,
+    from_json: IO[str] | None,
+    passphrase_file: Path | None,
 ) -> None:
-    """Add a follow-up action; prints its id."""
+    """Add a follow-up action; prints its id.
+
+    TITLE `-` reads it from standard input (or title and owner from `--from-json -`),
+    the safe form: TITLE on the command line is visible to every user of this host
+    (ps, /proc/PID/cmdline).
+    """
+    line = limits.MAX_LINE_CHARS
+    given = {
+        "title": textin.free_text(title, "the title", line),
+        "owner": textin.free_text(owner, "the owner", line),
+    }
+    given = textin.merge_json(from_json, FOLLOWUP_JSON, given)
+    if not given["title"]:
+        raise Failure('a follow-up needs a title: TITLE, or "title" in --from-json')
     with unlocked(path, passphrase_file) as session:
-        click.echo(session.add_followup(title, kind=kind, owner=owner, due=due))
+        click.echo(
+            session.add_followup(given["title"], kind=kind, owner=given["owner"] or "", due=due)
+        )
 
 
 @followup.command("set")
 @path_argument
 @click.argument("followup_id")
 @click.option("--status", type=click.Choice(ev.FOLLOWUP_STATUSES))
-@click.option("--owner")
+@click.option("--owner", help=textin.STDIN_HELP)
 @click.option("--due", metavar="YYYY-MM-DD")
 @click.option("--kind", type=click.Choice(ev.FOLLOWUP_KINDS))
 @passphrase_option
@@ -274,6 +358,7 @@ def followup_set(
     path: Path, followup_id: str, passphrase_file: Path | None, **changes: str | None
 ) -> None:
     """Change a follow-up's status, owner, due date or kind."""
+    changes["owner"] = textin.free_text(changes["owner"], "the owner", limits.MAX_LINE_CHARS)
     fields = {k: v for k, v in changes.items() if v is not None}
     if not fields:
         raise Failure("nothing to change: give --status, --owner, --due or --kind")
@@ -322,8 +407,14 @@ def incident_set(path: Path, field: str, value: str, passphrase_file: Path | Non
 
     Changing the status is a timeline entry; resolving stamps the time and sets
     the review due date two weeks on.
+
+    VALUE `-` reads it from standard input (`warroom incident set PATH summary -`),
+    the safe form: VALUE on the command line is visible to every user of this host
+    (ps, /proc/PID/cmdline). Title: at most 500 characters; the others 16,000.
     """
     name = FIELD_NAMES.get(field, field)
+    cap = limits.MAX_LINE_CHARS if name in ("title", "status") else limits.MAX_FIELD_CHARS
+    value = textin.free_text(value, f"the {field}", cap) or ""
     typed: Any = value
     if name == "severity":
         if value.upper().removeprefix("SEV") not in ("1", "2", "3", "4"):

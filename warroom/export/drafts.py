@@ -3,7 +3,13 @@
 Everything is built in memory first; nothing is written while any approved
 draft has an error, and an email with a recipient outside the company is only
 ever written encrypted (to its recipients and the sender). Files land in a
-private staging folder renamed into place, so a failure leaves no half export.
+private staging folder renamed into place, so a failure leaves no half export,
+and what a crash leaves is removed by the next export (warroom.export.files).
+
+File names never come from the incident's data (a hostile device can give a draft
+any id, `../../escaped` included): each is derived, `NN-SLUG.EXT` (the draft's
+place in the export, then its id reduced to lower-case letters, digits and
+dashes), and a name that does not have that form is refused.
 
 Bcc and encryption: a PGP message names the key ids it is encrypted to, so one
 message encrypted to To, Cc and Bcc keys would tell every reader who else got it.
@@ -16,9 +22,7 @@ manifest says whom its file is for (`deliver_to`) and whether it is a Bcc copy.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
+import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import make_msgid
@@ -26,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from warroom import comms
-from warroom.export import eml
+from warroom.export import eml, files
 from warroom.export.manifest import (
     DEVICE_SIG,
     FORMAT,
@@ -42,6 +46,16 @@ from warroom.rules.model import ERROR, DraftDoc, Finding
 from warroom.session import Session
 from warroom.state import Draft
 from warroom.timefmt import iso
+
+FILE_NAME = re.compile(
+    r"[0-9]{2,}-[a-z0-9-]{1,24}(\.bcc[0-9]+)?\.(eml|chat\.txt|sms\.txt|statement\.md)"
+)
+"""Every name `export drafts` writes, but the manifest and its signatures."""
+
+
+def slug(draft_id: str) -> str:
+    """A draft id as a safe piece of a file name: lower-case letters, digits, dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", draft_id.lower()).strip("-")[:24].strip("-") or "draft"
 
 
 class ExportError(Exception):
@@ -103,11 +117,16 @@ def export_drafts(
     ]
     if refusals:
         raise ExportError("export refused while errors stand:\n  " + "\n  ".join(refusals))
+    width = max(2, len(str(len(approved))))
+    stems = {d.id: f"{n:0{width}d}-{slug(d.id)}" for n, d in enumerate(approved, 1)}
     built = [
         copy
         for d in approved
-        for copy in _build(session, d, reviewed[d.id], keys, keyring, sign_key, now_ms)
+        for copy in _build(session, d, stems[d.id], reviewed[d.id], keys, keyring, sign_key, now_ms)
     ]
+    for b in built:
+        if not FILE_NAME.fullmatch(b.name):
+            raise ExportError(f"refusing to write a file named {b.name!r}")
     manifest = {
         "format": FORMAT,
         "incident": state.incident.codename,
@@ -117,6 +136,9 @@ def export_drafts(
         "device": session.device.public_key.hex(),
         "gpg_sign_key": sign_key,
         "policy_sha256": sha256_hex(session.policy.source_text.encode()),
+        # what `check_export` holds every email to: outside these, only ever encrypted
+        "internal_domains": list(session.policy.internal_domains),
+        "include_subdomains": session.policy.include_subdomains,
         "files": [b.record for b in built],
         "skipped": [{"draft": i, "reason": r} for i, r in result.skipped],
     }
@@ -124,7 +146,10 @@ def export_drafts(
     extra = {MANIFEST: raw, DEVICE_SIG: device_signature(session.device, raw)}
     if sign_key:
         extra[GPG_SIG] = _gpg(lambda: keyring.sign_detached(raw, sign_key)[0])
-    _write_folder(out, [(b.name, b.data) for b in built] + list(extra.items()))
+    try:
+        files.write_folder(out, [(b.name, b.data) for b in built] + list(extra.items()))
+    except ValueError as exc:
+        raise ExportError(str(exc)) from None
     result.files = [b.record for b in built]
     return result
 
@@ -143,13 +168,15 @@ def _gpg(call: Any) -> Any:
 def _build(
     session: Session,
     draft: Draft,
+    stem: str,
     findings: list[Finding],
     keys: comms.KeyLookup,
     keyring: Keyring,
     sign_key: str,
     now_ms: int,
 ) -> list[_Built]:
-    """The file(s) for one draft: one, or for an encrypted email with Bcc one per copy."""
+    """The file(s) for one draft, named `stem` + a suffix: one, or for an encrypted
+    email with Bcc one per copy."""
     approval = draft.approvals[-1]
     base: dict[str, Any] = {
         "draft": draft.id,
@@ -161,9 +188,10 @@ def _build(
         "signed_by": "",
     }
     if draft.channel == "email":
-        copies = _emails(session, comms.draft_doc(draft), keys, keyring, sign_key, now_ms, base)
+        doc = comms.draft_doc(draft)
+        copies = _emails(session, doc, stem, keys, keyring, sign_key, now_ms, base)
     else:
-        name, data = _text_file(draft)
+        name, data = _text_file(draft, stem)
         copies = [(name, data, base | {"form": "text"})]
     return [
         _Built(name, data, record | {"file": name, "sha256": sha256_hex(data)})
@@ -174,6 +202,7 @@ def _build(
 def _emails(
     session: Session,
     doc: DraftDoc,
+    stem: str,
     keys: comms.KeyLookup,
     keyring: Keyring,
     sign_key: str,
@@ -200,15 +229,15 @@ def _emails(
             msg = eml.build_plain(envelope, doc.body)
             form = {"form": "plain"}
         record = base | form | {"deliver_to": everyone, "bcc_copy": False}
-        return [(f"{draft_id}.eml", eml.message_bytes(msg), record)]
+        return [(f"{stem}.eml", eml.message_bytes(msg), record)]
     visible = comms.email_addresses(replace(doc, bcc=()))
     hidden = [a for a in everyone if a not in visible]
     copies: list[tuple[str, list[str], tuple[str, ...]]] = []
     if visible:
-        copies.append((f"{draft_id}.eml", visible, ()))
+        copies.append((f"{stem}.eml", visible, ()))
     typed = {spec.lower(): raw for raw, spec in reversed(parse_addresses(doc.bcc)) if spec}
     for n, address in enumerate(hidden, 1):
-        copies.append((f"{draft_id}.bcc{n}.eml", [address], (typed.get(address, address),)))
+        copies.append((f"{stem}.bcc{n}.eml", [address], (typed.get(address, address),)))
     out = []
     for name, readers, bcc in copies:
         fingerprints = _fingerprints(draft_id, [*readers, sender], keys)
@@ -242,29 +271,10 @@ def _fingerprints(draft_id: str, addresses: list[str], keys: comms.KeyLookup) ->
     return fingerprints
 
 
-def _text_file(draft: Draft) -> tuple[str, bytes]:
+def _text_file(draft: Draft, stem: str) -> tuple[str, bytes]:
     if draft.channel == "statement":
-        return f"{draft.id}.statement.md", f"# {draft.title}\n\n{draft.body}\n".encode()
+        return f"{stem}.statement.md", f"# {draft.title}\n\n{draft.body}\n".encode()
     if draft.channel == "chat":
-        return f"{draft.id}.chat.txt", f"Topic: {draft.topic}\n\n{draft.body}\n".encode()
+        return f"{stem}.chat.txt", f"Topic: {draft.topic}\n\n{draft.body}\n".encode()
     to = ", ".join(draft.to)
-    return f"{draft.id}.sms.txt", f"To: {to}\n\n{draft.body}\n".encode()
-
-
-def _write_folder(out: Path, files: list[tuple[str, bytes]]) -> None:
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".warroom-export-", dir=parent))
-    try:
-        for name, data in files:
-            fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        if out.exists():
-            out.rmdir()  # empty, checked above
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    return f"{stem}.sms.txt", f"To: {to}\n\n{draft.body}\n".encode()

@@ -1,5 +1,9 @@
 """The timeline as rows, and as JSON, CSV or Markdown: one source for
-`warroom timeline`, `warroom export PATH timeline` and the postmortem."""
+`warroom timeline`, `warroom export PATH timeline` and the postmortem.
+
+Each row has the `author` the entry names (anyone can type any name there) and the
+`signer`, the name of the device that signed it; Markdown and text show both
+when they differ ("Ann Lee, via bob-laptop": `who`)."""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ import json
 from typing import Any
 
 from warroom.export.tabular import md_table, md_text, to_csv
-from warroom.state import Entry, entry_dict
+from warroom.state import Entry, attribution, entry_dict
 from warroom.timefmt import iso
 
-COLUMNS = ("id", "at", "recorded_at", "author", "kind", "phase", "text", "tags", "struck")
+COLUMNS = (
+    "id", "at", "recorded_at", "author", "signer", "kind", "phase", "text", "tags", "struck",
+)  # fmt: skip
 FORMATS = ("md", "csv", "json")
 
 
@@ -21,6 +27,11 @@ def rows(entries: list[Entry]) -> list[dict[str, Any]]:
         row["at"], row["recorded_at"] = iso(entry.at), iso(entry.recorded_at)
         out.append(row)
     return out
+
+
+def who(row: dict[str, Any]) -> str:
+    """The author and, when another device signed, that device: see state.attribution."""
+    return attribution(row["author"], row["signer"], row["device"])
 
 
 def to_json(table: list[dict[str, Any]]) -> str:
@@ -36,7 +47,7 @@ def to_markdown(table: list[dict[str, Any]]) -> str:
         if row["struck"]:
             text = f"~~{text}~~ (struck: {md_text(row['struck'])})"
         kind = row["kind"] + (f" ({row['phase']})" if row["phase"] else "")
-        cells.append((row["at"], kind, md_text(row["author"]), text))
+        cells.append((row["at"], kind, md_text(who(row)), text))
     return md_table(("Time (UTC)", "Kind", "Who", "What"), cells)
 
 

@@ -15,7 +15,17 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import NamedTuple
 
-from warroom.rules import body, phrases, recipients, sms, statement, subject, timing, vendors
+from warroom.rules import (
+    body,
+    phrases,
+    recipients,
+    size,
+    sms,
+    statement,
+    subject,
+    timing,
+    vendors,
+)
 from warroom.rules.model import ERROR, WARNING, Context, DraftDoc, Finding
 from warroom.rules.policy import Policy
 
@@ -37,6 +47,12 @@ class _Rule(NamedTuple):
 
 
 _RULE_LIST = (
+    _Rule(
+        size.DRAFT_TOO_LONG,
+        ERROR,
+        "a draft is within the size caps (body, one-line fields, recipients)",
+        size.draft_too_long,
+    ),
     _Rule(
         subject.SUBJECT,
         ERROR,
@@ -68,6 +84,12 @@ _RULE_LIST = (
         recipients.external_needs_gpg,
     ),
     _Rule(
+        recipients.ENCRYPTED_NEEDS_KEYS,
+        ERROR,
+        "an email that goes encrypted has a usable key for every recipient and the sender",
+        recipients.encrypted_needs_keys,
+    ),
+    _Rule(
         sms.SMS_DETAILS,
         ERROR,
         'an SMS says nothing but "move to a secure channel" (the SMS allow-list)',
@@ -96,6 +118,12 @@ _RULE_LIST = (
         WARNING,
         "recipients are on the roster until disclosure is approved",
         recipients.recipient_not_on_roster,
+    ),
+    _Rule(
+        recipients.PRIVILEGE_NEEDS_COUNSEL,
+        WARNING,
+        "an email marked with the policy's subject has the roster's legal counsel on it",
+        recipients.privilege_needs_counsel,
     ),
     _Rule(
         timing.INTERNAL_BEFORE_FORENSICS,
@@ -133,7 +161,12 @@ _NO_CONTEXT = Context()
 
 
 def lint(draft: DraftDoc, policy: Policy, context: Context = _NO_CONTEXT) -> list[Finding]:
-    """Every finding on draft: errors first, then warnings, each in RULES order."""
+    """Every finding on draft: errors first, then warnings, each in RULES order.
+
+    A draft over a size cap gets only `draft-too-long`: the caps bound the work."""
+    too_long = size.draft_too_long(draft, policy, context)
+    if too_long:
+        return too_long
     findings = [finding for check in CHECKS.values() for finding in check(draft, policy, context)]
     return sorted(findings, key=lambda f: _SEVERITY_ORDER.get(f.severity, 2))
 
@@ -157,17 +190,34 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+MAX_DRAFT_FILE_BYTES = 16 << 20
+"""A draft file is read whole: a body, a subject and the recipients fit well within."""
+
+
 def read_draft_file(path: str | Path) -> DraftDoc:
-    """A draft from a .json file (the draft format) or an .eml file (an email)."""
+    """A draft from a .json file (the draft format) or an .eml file (an email).
+
+    Refused (DraftFileError, one line): a file that cannot be read or parsed, one
+    over MAX_DRAFT_FILE_BYTES, and a draft over a size cap (`warroom.rules.size`)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".json", ".eml"):
         raise DraftFileError(f"{path}: not a draft file (use .json or .eml)")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(MAX_DRAFT_FILE_BYTES + 1)
     except OSError as exc:
         raise DraftFileError(f"{path}: cannot read: {_one_line(exc.strerror or exc)}") from None
-    return _read_json(path, data) if suffix == ".json" else _read_eml(path, data)
+    if len(data) > MAX_DRAFT_FILE_BYTES:
+        raise DraftFileError(
+            f"{path}: too large for a draft (over {MAX_DRAFT_FILE_BYTES >> 20} MiB)"
+        )
+    doc = _read_json(path, data) if suffix == ".json" else _read_eml(path, data)
+    problems = size.size_problems(doc)
+    if problems:
+        more = f" (and {len(problems) - 1} more over their caps)" if len(problems) > 1 else ""
+        raise DraftFileError(f"{path}: {problems[0][1]}{more}")
+    return doc
 
 
 def _read_json(path: Path, data: bytes) -> DraftDoc:

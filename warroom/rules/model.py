@@ -66,6 +66,8 @@ class DraftDoc:
                 raw = [raw]
             if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
                 raise ValueError(f"{key} must be a list of addresses")
+            for value in raw:
+                _check_text(key, value)
             values[key] = tuple(raw)
         for key, attr in (
             ("from", "sender"),
@@ -78,8 +80,21 @@ class DraftDoc:
             raw = data.get(key, "")
             if not isinstance(raw, str):
                 raise ValueError(f"{key} must be a string")
-            values[attr] = raw
+            values[attr] = _check_text(key, raw)
         return cls(**values)
+
+
+def _check_text(key: str, value: str) -> str:
+    """value, or ValueError if it holds a lone surrogate (JSON's "\\ud800"): not
+    text, and nothing could store, print or encrypt it."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(value[exc.start])
+        raise ValueError(
+            f"{key} holds a lone surrogate (\\u{code:04x}) at character {exc.start + 1}: not text"
+        ) from None
+    return value
 
 
 KEY_FOUND = "found"
@@ -116,3 +131,5 @@ class Context:
     readiness: Mapping[str, bool] | None = None
     """Public-statement readiness: "timeline", "compromised-data",
     "mitigations", "approval" -> whether each holds."""
+    counsel_emails: frozenset[str] | None = None
+    """The addresses of the roster's `legal` role holders (privilege-needs-counsel)."""

@@ -9,16 +9,19 @@ takes the shipped default, so leaving one out never switches a rule off):
   to `subject`.
 - `internal_domains` (list of lower-case ASCII host names, at least one).
 - `include_subdomains` (bool): whether `mail.example.com` is internal too.
-- `banned_phrases` (list of regexes): matched, case-insensitively, against
-  normalized text (see `warroom.rules.text.normalize`).
+- `banned_phrases` (list of regexes, RE2 syntax): matched, case-insensitively,
+  against normalized text (see `warroom.rules.text.normalize`), in linear time
+  (`warroom.rules.matcher`): a pattern cannot hang a command.
 - `sms_allowed_words` (list of words): all an SMS may say.
 - `vendors` (list): third parties; each a name, or a table with `name`,
   `aliases` and `domains` (where that vendor publishes its own disclosures).
 
 A bad policy raises `PolicyError` whose message starts `source:LINE:`: TOML
 syntax, unknown keys (a typo must not silently disable a rule), wrong types,
-empty strings or lists, invalid regexes, domains that are not plain lower-case
-ASCII host names.
+empty strings or lists, regexes RE2 refuses (backreferences, lookaround, too
+large) or that match empty text, more than `MAX_POLICY_PATTERNS` patterns (banned
+phrases; vendor names and aliases), domains that are not plain lower-case ASCII
+host names, a policy over `MAX_POLICY_CHARS`.
 """
 
 from __future__ import annotations
@@ -34,9 +37,13 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from warroom.limits import MAX_POLICY_PATTERNS
 from warroom.rules.addresses import is_hostname
+from warroom.rules.matcher import Pattern, PatternError, compile_all, compile_pattern, matches_empty
 
 DEFAULT_RESOURCE = "policy.toml"
+MAX_POLICY_CHARS = 1_000_000
+"""A policy's TOML text: every command that reads the incident parses it."""
 DEFAULT_SOURCE = "warroom default policy.toml"
 
 KEYS = (
@@ -99,8 +106,9 @@ class Policy:
         return self.chat_prefix or self.subject
 
     @property
-    def banned_patterns(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(p, re.IGNORECASE) for p in self.banned_phrases)
+    def banned_patterns(self) -> tuple[Pattern, ...]:
+        """The banned phrases compiled for RE2 (once per distinct list)."""
+        return compile_all(self.banned_phrases)
 
 
 class _Bad(Exception):
@@ -150,6 +158,10 @@ def default_policy() -> Policy:
 def _parse(text: str, source: str, base: Policy | None) -> Policy:
     if not isinstance(text, str):
         raise PolicyError(source, 0, "policy text must be a string")
+    if len(text) > MAX_POLICY_CHARS:
+        raise PolicyError(
+            source, 0, f"the policy is {len(text):,} characters; the most is {MAX_POLICY_CHARS:,}"
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -314,15 +326,20 @@ def _bad_domain(name: str, domain: str) -> str:
 
 def _patterns(path: Sequence[str | int], value: Any) -> tuple[str, ...]:
     items = _strings(path, value)
+    if len(items) > MAX_POLICY_PATTERNS:
+        raise _Bad(
+            path, f"{_name(path)} has {len(items):,} patterns; the most is {MAX_POLICY_PATTERNS:,}"
+        )
     for i, pattern in enumerate(items):
         where = _name((*path, i))
         if not pattern.strip():
             raise _Bad((*path, i), f"{where} is empty", pattern)
         try:
-            compiled = re.compile(pattern, re.IGNORECASE)
-        except re.error as exc:
-            raise _Bad((*path, i), f"{where}: invalid regex {pattern!r}: {exc}", pattern) from None
-        if compiled.search("") is not None:
+            compiled = compile_pattern(pattern)
+        except PatternError as exc:
+            shown = pattern if len(pattern) <= 60 else pattern[:59] + "…"
+            raise _Bad((*path, i), f"{where}: invalid regex {shown!r}: {exc}", pattern) from None
+        if matches_empty(compiled):
             raise _Bad(
                 (*path, i), f"{where}: regex {pattern!r} matches empty text (every draft)", pattern
             )
@@ -361,6 +378,10 @@ def _vendors(path: Sequence[str | int], value: Any) -> tuple[Vendor, ...]:
             _text((*here, "aliases", j), alias)
         domains = _domains((*here, "domains"), item.get("domains", []), allow_empty=True)
         out.append(Vendor(name, tuple(aliases), domains))
+    names = sum(len(vendor.names) for vendor in out)
+    if names > MAX_POLICY_PATTERNS:
+        most = MAX_POLICY_PATTERNS
+        raise _Bad(path, f"{_name(path)} name {names:,} vendors and aliases; the most is {most:,}")
     return tuple(out)
 
 

@@ -9,16 +9,25 @@
   the bare lower-cased addr-spec): missing, expired, revoked, ambiguous, or
   unavailable (also when no keyring was consulted). One finding per address,
   in the header where it first appears.
+- `encrypted-needs-keys` (error): an email that goes encrypted (it has a
+  recipient outside the internal domains) is encrypted to everyone on it and to
+  its sender, so each needs a usable key: an internal recipient without one
+  (external ones are `external-needs-gpg`'s), the sender without one, or no
+  sender at all. Without this, such a draft was approved and export failed.
 - `recipient-not-on-roster` (warning): an email or chat recipient is not on
   the incident roster while disclosure is not approved. Silent when the roster
   or the approval is unknown.
+- `privilege-needs-counsel` (warning): an email marked with the policy's
+  subject ("Attorney Work Project") has no holder of the roster's `legal` role
+  among its recipients (To, Cc or Bcc): the label alone does not make a mail
+  privileged. Silent when the roster is unknown (a loose file).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from warroom.rules.addresses import is_internal, parse_addresses
+from warroom.rules.addresses import is_internal, parse_address, parse_addresses
 from warroom.rules.model import ERROR, WARNING, Context, DraftDoc, Finding, KeyStatus
 from warroom.rules.policy import Policy
 from warroom.rules.text import quote
@@ -26,7 +35,9 @@ from warroom.rules.text import quote
 BAD_ADDRESS = "bad-address"
 NO_RECIPIENTS = "no-recipients"
 EXTERNAL_NEEDS_GPG = "external-needs-gpg"
+ENCRYPTED_NEEDS_KEYS = "encrypted-needs-keys"
 NOT_ON_ROSTER = "recipient-not-on-roster"
+PRIVILEGE_NEEDS_COUNSEL = "privilege-needs-counsel"
 
 HEADERS = ("to", "cc", "bcc")
 
@@ -90,11 +101,50 @@ def external_needs_gpg(draft: DraftDoc, policy: Policy, context: Context) -> lis
         status = _key_status(context, address)
         if status.usable:
             continue
-        why = status.status + (f": {status.detail}" if status.detail else "")
         message = (
-            f"{address} is outside the company and has no usable public key to encrypt to ({why})"
+            f"{address} is outside the company and has no usable public key to encrypt to "
+            f"({_why(status)})"
         )
         out.append(Finding(EXTERNAL_NEEDS_GPG, ERROR, message, header))
+    return out
+
+
+def _why(status: KeyStatus) -> str:
+    return status.status + (f": {status.detail}" if status.detail else "")
+
+
+def encrypted_needs_keys(draft: DraftDoc, policy: Policy, context: Context) -> list[Finding]:
+    if draft.channel != "email":
+        return []
+    everyone = unique_recipients(draft)
+    if all(is_internal(address, policy) for _header, address in everyone):
+        return []  # sent in clear (or no one to send to: no-recipients)
+    reason = "the email goes encrypted (it has a recipient outside the company)"
+    out = []
+    for header, address in everyone:
+        if not is_internal(address, policy):
+            continue  # external-needs-gpg
+        status = _key_status(context, address)
+        if not status.usable:
+            message = (
+                f"{address} has no usable public key ({_why(status)}); {reason}, "
+                "so every recipient needs one"
+            )
+            out.append(Finding(ENCRYPTED_NEEDS_KEYS, ERROR, message, header))
+    if not draft.sender.strip():
+        message = f"the email has no From address; {reason} to its sender too"
+        out.append(Finding(ENCRYPTED_NEEDS_KEYS, ERROR, message, "from"))
+        return out
+    sender = parse_address(draft.sender)
+    if sender is None or any(sender.lower() == address for _header, address in everyone):
+        return out  # bad-address, or a recipient already checked
+    status = _key_status(context, sender.lower())
+    if not status.usable:
+        message = (
+            f"the sender {sender.lower()} has no usable public key ({_why(status)}); "
+            f"{reason} to its sender too"
+        )
+        out.append(Finding(ENCRYPTED_NEEDS_KEYS, ERROR, message, "from"))
     return out
 
 
@@ -116,3 +166,24 @@ def recipient_not_on_roster(draft: DraftDoc, policy: Policy, context: Context) -
         for header, address in unique_recipients(draft)
         if address not in roster
     ]
+
+
+def privilege_needs_counsel(draft: DraftDoc, policy: Policy, context: Context) -> list[Finding]:
+    if draft.channel != "email" or context.counsel_emails is None:
+        return []
+    label = policy.subject
+    if label.casefold() not in " ".join(draft.subject.split()).casefold():
+        return []  # no privilege claimed (subject-not-awp has its say)
+    everyone = {address for _header, address in unique_recipients(draft)}
+    counsel = {a.lower() for a in context.counsel_emails}
+    if not everyone or everyone & counsel:
+        return []
+    if counsel:
+        who = f"legal counsel on the roster ({', '.join(sorted(counsel))}) is not among them"
+    else:
+        who = "nobody holding the legal role on the roster has an email address"
+    message = (
+        f'the email is marked "{label}", but {who}: privilege needs counsel on the mail, '
+        "not only the label"
+    )
+    return [Finding(PRIVILEGE_NEEDS_COUNSEL, WARNING, message, "to")]

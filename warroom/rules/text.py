@@ -76,8 +76,10 @@ def url_host(url: str) -> str:
 
 
 def quote(text: str, limit: int = 60) -> str:
-    """text on one line, cut to limit, in double quotes, for a finding's message."""
+    """text on one line, cut to limit, in double quotes, for a finding's message
+    (a lone surrogate shown as "?": a message must always print)."""
     text = _SPACE.sub(" ", text).strip()
+    text = text.encode("utf-8", "replace").decode("utf-8")
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return f'"{text}"'
