@@ -1,19 +1,39 @@
-"""Store benchmark: open+fold time, durable append latency, bytes on disk per note.
+"""Store benchmark: open+fold time, durable append latency, bytes on disk per note,
+`warroom note` as a whole process on an empty and a large file, and concurrent
+writers each on its own device.
 
     python benchmarks/store.py [--sizes 1000,10000,100000] [--appends 500]
+                               [--note-events 100000] [--note-rounds 7]
+                               [--writers 8] [--writer-notes 300]
+                               [--child-pythonpath DIR]
 
 Incidents are made with the INTERACTIVE KDF and the KDF time is reported apart
 (it is the same whatever the file holds). Targets on a 2-core machine:
-100k open+fold <= 1.5 s, append p99 <= 10 ms, <= 400 bytes per note beyond its text.
+100k open+fold <= 1.5 s, append p99 <= 10 ms, <= 400 bytes per note beyond its text,
+`warroom note` on 100k events <= 1.3x its time on an empty file.
+
+Concurrent writers: --writers processes, each with its own config dir (its own
+device), append --writer-notes notes each to one file at once, through the facade;
+the wall time, and how often any of them folded the whole file (once each at open
+is the floor: a late event from another device must not rebuild the state).
+Out-of-order apply cost per event is in benchmarks/fold.py.
+
+The `note` processes run interleaved (empty, large, empty, large, ...) so a busy
+machine slows both alike; each figure is the median, with the peak RSS of the
+process (getrusage of the child, from wait4). `--child-pythonpath` runs them
+against another tree (a copy of the old code: the "before" figures). `--sizes none`
+skips the open+fold section.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
 import string
+import subprocess
 import sys
 import tempfile
 import time
@@ -73,12 +93,114 @@ def open_fold_seconds(path: Path, repeats: int = 3) -> float:
     return best
 
 
+LAUNCHER = """
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(job["argv"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=job["env"], cwd=job["cwd"])
+    proc.stdin.write(job["stdin"].encode())
+    proc.stdin.close()
+    errors = proc.stderr.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    print(json.dumps([seconds, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status),
+                      errors]), flush=True)
+"""
+"""Starts the `note` processes and measures them. It is started first, while this
+process is small: a child's peak RSS (ru_maxrss) counts the pages of the process it
+was forked from, and this one holds 100k events by then."""
+
+
+class Launcher:
+    def __init__(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", LAUNCHER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, argv: list[str], env: dict[str, str], cwd: str, stdin: str) -> tuple:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        job = {"argv": argv, "env": env, "cwd": cwd, "stdin": stdin}
+        self._proc.stdin.write(json.dumps(job) + "\n")
+        self._proc.stdin.flush()
+        return tuple(json.loads(self._proc.stdout.readline()))
+
+    def close(self) -> None:
+        assert self._proc.stdin is not None
+        self._proc.stdin.close()
+        self._proc.wait()
+
+
+def note_process(
+    launcher: Launcher, path: Path, passphrase_file: Path, text: str, pythonpath: str | None
+) -> tuple[float, int]:
+    """Run `warroom note PATH -` (the text on stdin) as a process of its own: returns
+    its wall time in seconds and its peak RSS in bytes. It runs in the file's folder,
+    not here: `python -m` puts the working directory first on sys.path, before
+    PYTHONPATH."""
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    argv = [sys.executable, "-m", "warroom", "note", str(path), "-"]
+    argv += ["--passphrase-file", str(passphrase_file)]
+    seconds, rss, code, errors = launcher.run(argv, env, str(path.parent), text)
+    if code != 0:
+        raise SystemExit(f"warroom note failed ({code}): {errors}")
+    return seconds, rss
+
+
+def note_figures(
+    launcher: Launcher,
+    tmp: str,
+    events: int,
+    rounds: int,
+    rng: random.Random,
+    pythonpath: str | None,
+) -> None:
+    """`warroom note` on an empty file and on one of `events` notes, interleaved."""
+    passphrase_file = Path(tmp) / "passphrase"
+    passphrase_file.write_text(PASSPHRASE + "\n")
+    passphrase_file.chmod(0o600)
+    files = {0: Path(tmp) / "note-0.db", events: Path(tmp) / f"bench-{events}.db"}
+    for n, path in files.items():
+        if not path.exists():
+            make_incident(path, n, rng)
+    results: dict[int, list[tuple[float, int]]] = {n: [] for n in files}
+    note_process(launcher, files[0], passphrase_file, "warm-up", pythonpath)  # page cache, .pyc
+    for i in range(rounds):
+        for n, path in files.items():
+            run = note_process(launcher, path, passphrase_file, note_text(rng), pythonpath)
+            results[n].append(run)
+            print(f"  note round {i + 1}/{rounds}", end="\r", file=sys.stderr, flush=True)
+    print(" " * 40, end="\r", file=sys.stderr)
+    where = f" (PYTHONPATH={pythonpath})" if pythonpath else ""
+    print(f"\n`warroom note` as a whole process, {rounds} rounds interleaved, medians{where}")
+    medians = {}
+    for n, runs in results.items():
+        medians[n] = statistics.median(t for t, _ in runs)
+        rss = statistics.median(r for _, r in runs)
+        print(f"  {n:>7} events: {medians[n] * 1000:8.0f} ms   peak RSS {rss / 2**20:6.1f} MB")
+    print(f"  ratio {events} / 0: {medians[events] / medians[0]:.2f}x (target <= 1.3x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--appends", type=int, default=500)
+    parser.add_argument("--note-events", type=int, default=100_000)
+    parser.add_argument("--note-rounds", type=int, default=7)
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--writer-notes", type=int, default=300)
+    parser.add_argument(
+        "--child-pythonpath", help="PYTHONPATH for the `warroom note` processes only"
+    )
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    launcher = Launcher()  # first, while this process is small
+    sizes = [] if args.sizes == "none" else [int(s) for s in args.sizes.split(",")]
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("WARROOM_CONFIG_DIR", str(Path(tmp) / "config"))
@@ -108,6 +230,40 @@ def main() -> None:
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
         print(f"\ndurable append ({args.appends} notes, one transaction each, synchronous=FULL)")
         print(f"  p50 {statistics.median(latencies):.2f} ms   p99 {p99:.2f} ms")
+        note_figures(launcher, tmp, args.note_events, args.note_rounds, rng, args.child_pythonpath)
+        concurrent_writers(Path(tmp), args.writers, args.writer_notes, rng)
+    launcher.close()
+
+
+WRITER = """
+import json, sys
+from warroom.session import Session
+with Session.unlock(sys.argv[1], sys.argv[2]) as session:
+    for i in range(int(sys.argv[3])):
+        session.add_note(f"writer note {i}")
+    print(json.dumps({"folds": session.folds, "generation": session.generation}))
+"""
+"""One concurrent writer: its notes, then how often it folded the whole file."""
+
+
+def concurrent_writers(tmp: Path, writers: int, notes: int, rng: random.Random) -> None:
+    path = tmp / "concurrent.db"
+    make_incident(path, 0, rng)
+    procs = []
+    t0 = time.perf_counter()
+    for n in range(writers):
+        env = dict(os.environ, WARROOM_CONFIG_DIR=str(tmp / f"writer-{n}"))
+        argv = [sys.executable, "-c", WRITER, str(path), PASSPHRASE, str(notes)]
+        procs.append(subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True))
+    outs = [json.loads(p.communicate()[0]) for p in procs]
+    wall = time.perf_counter() - t0
+    folds = sum(o["folds"] for o in outs)
+    rebuilt = sum(o["generation"] for o in outs)
+    print(f"\n{writers} writers x {notes} notes, each its own device, at once")
+    print(
+        f"  {wall:.2f} s wall; whole-file folds {folds} ({writers} at open is the floor);"
+        f" timeline reshapes {rebuilt}"
+    )
 
 
 _BASE: dict[str, int] = {}

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual import events, on, work
 from textual.app import App
-from textual.binding import Binding
 from textual.worker import get_current_worker
 
 from warroom import gcpause
@@ -26,10 +25,12 @@ from warroom.session import Problem, Session, SessionError
 
 if TYPE_CHECKING:
     from warroom.gpg import Keyring
-from .keys import MAIN_KEYS, load_keymap
+from . import messages
+from .keys import APP_KEYS, MAIN_KEYS, KeymapError, load_keymap
 from .leaving import Leaving, save_all_edits
 from .main import MainScreen
 from .palette import ActionsProvider
+from .safe import show_result
 from .typeahead import KeyBarrier, TypeAhead
 from .unlock import UnlockScreen
 
@@ -65,11 +66,7 @@ class WarroomApp(App):
     CSS_PATH = "warroom.tcss"
     TITLE = "warroom"
     COMMANDS = App.COMMANDS | {WarroomCommands}
-    BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
-        Binding("ctrl+l", "lock", "Lock", id="lock", priority=True),
-        Binding("question_mark", "help", "Help", id="help"),
-    ]
+    BINDINGS = APP_KEYS
 
     def __init__(
         self,
@@ -112,8 +109,12 @@ class WarroomApp(App):
     # -- lifecycle -----------------------------------------------------------
 
     def on_mount(self) -> None:
-        if self._keymap is None:
-            self._keymap = load_keymap()
+        if self._keymap is None:  # the CLI checked it before the UI started (console_keymap)
+            try:
+                self._keymap = load_keymap()
+            except KeymapError as exc:  # changed since, or an app not started by the CLI
+                self._keymap = {}
+                show_result(self, f"keymap not used: {exc}", "error", timeout=30)
         if self._keymap:
             self.set_keymap(self._keymap)
         self.set_interval(self._poll_seconds, self.poll, name="poll")
@@ -155,7 +156,7 @@ class WarroomApp(App):
             screen.failed(str(exc))
             gcpause.resume()
             return
-        self.post_message(UnlockScreen.Unlocked(session))
+        self.post_message(messages.Unlocked(session))
 
     def current_keymap(self) -> dict[str, str]:
         """The user's remapped keys, by binding id (what help and the key line show)."""
@@ -181,8 +182,8 @@ class WarroomApp(App):
             self.incident_path, passphrase, device=self._device, clock=self._clock
         )
 
-    @on(UnlockScreen.Unlocked)
-    def unlocked(self, message: UnlockScreen.Unlocked) -> None:
+    @on(messages.Unlocked)
+    def unlocked(self, message: messages.Unlocked) -> None:
         self.session = message.session
         self.signature_problems = []
         self.last_activity = self._monotonic()
@@ -209,18 +210,21 @@ class WarroomApp(App):
         except Exception:  # abandoned (quit or locked), or the session closed under it
             return
         if report.problems:
-            self.call_from_thread(self._signature_problems, session, report.problems)
+            self.post_message(messages.SignaturesChecked(session, report.problems))
 
-    def _signature_problems(self, session: Session, problems: list[Problem]) -> None:
+    @on(messages.SignaturesChecked)
+    def signature_problems_found(self, message: messages.SignaturesChecked) -> None:
         # A problem the open already flagged is not counted twice; feeds behind what
         # this user saw (session.rollbacks) have a header notice of their own.
+        session, problems = message.session, message.problems
         flagged = set(session.problems)
         problems = [p for p in problems if p not in flagged and not isinstance(p, Regression)]
         if problems and session is self.session:
             self.signature_problems = problems
-            self.notify(
+            show_result(
+                self,
                 f"{len(problems)} event(s) failed verification: {problems[0]}",
-                severity="error",
+                "error",
                 timeout=30,
             )
             self.state_changed()
@@ -275,7 +279,7 @@ class WarroomApp(App):
         idle = self._monotonic() - self.last_activity
         if self.session is not None and idle >= self.auto_lock_seconds:
             self.action_lock()
-            self.notify("Locked after inactivity")
+            show_result(self, "Locked after inactivity")
 
     async def action_quit(self) -> None:
         """Save what is being typed, then quit."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
@@ -12,6 +11,7 @@ from textual.widgets.option_list import Option
 
 from warroom.state import IncidentState
 
+from .keys import ASSIGN_KEYS
 from .safe import literal
 from .widgets.roster import person_label
 
@@ -20,7 +20,7 @@ Choice = tuple[str | None, str]
 
 
 class AssignScreen(ModalScreen[Choice | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="assign.cancel")]
+    BINDINGS = ASSIGN_KEYS
 
     def __init__(self, state: IncidentState, title: str) -> None:
         super().__init__()

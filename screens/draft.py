@@ -18,7 +18,6 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, Static, TextArea
@@ -30,7 +29,9 @@ from warroom.rules.model import ERROR, Finding, KeyStatus
 from warroom.session import Session, SessionError
 from warroom.state import Draft
 
-from .safe import assemble, literal, update_if_changed
+from .keys import DRAFT_KEYS
+from .messages import KeyResolved
+from .safe import assemble, literal, show_result, update_if_changed
 from .widgets.quiet_text_area import QuietTextArea
 from .widgets.text_lines import TextLines
 
@@ -52,13 +53,7 @@ def split_addresses(text: str) -> list[str]:
 
 
 class DraftScreen(Screen):
-    # Priority: the fields' own ctrl+a (line start) would otherwise swallow approve.
-    BINDINGS = [
-        Binding("escape", "close", "Save and close", id="draft.close"),
-        Binding("ctrl+s", "save", "Save now", id="draft.save", priority=True),
-        Binding("ctrl+a", "approve", "Approve", id="draft.approve", priority=True),
-        Binding("ctrl+f", "quick_fix", "Quick fix", id="draft.fix", priority=True),
-    ]
+    BINDINGS = DRAFT_KEYS
 
     def __init__(self, session: Session, draft_id: str | None) -> None:
         super().__init__()
@@ -164,11 +159,11 @@ class DraftScreen(Screen):
 
     @work(thread=True, group="keys")
     def look_up_key(self, address: str, pinned: str) -> None:
-        status = self.app.keyring.resolve(address, pinned)
-        self.app.call_from_thread(self._key_known, address, status)
+        self.post_message(KeyResolved(address, self.app.keyring.resolve(address, pinned)))
 
-    def _key_known(self, address: str, status: KeyStatus) -> None:
-        self._keys[address] = status
+    @on(KeyResolved)
+    def key_resolved(self, message: KeyResolved) -> None:
+        self._keys[message.address] = message.status
         self.relint()
 
     def relint(self) -> None:
@@ -272,7 +267,7 @@ class DraftScreen(Screen):
         try:
             self.draft_id = self.session.save_draft(self.draft_id, **fields)
         except SessionError as exc:
-            self.notify(str(exc), severity="error")
+            show_result(self.app, str(exc), "error")
             return
         self.set_status("saved")
         self.app.state_changed()
@@ -281,7 +276,7 @@ class DraftScreen(Screen):
         """Apply the first fix a finding offers: the policy's subject, or its prefix."""
         finding = next((f for f in self.findings if f.fix), None)
         if finding is None:
-            self.notify("Nothing here has a quick fix", severity="warning")
+            show_result(self.app, "Nothing here has a quick fix", "warning")
             return
         prefix = self.session.policy.prefix
         if finding.fix == "subject":
@@ -292,20 +287,20 @@ class DraftScreen(Screen):
         elif finding.fix == "prefix" and finding.field == "body":
             body = self.query_one("#draft-body", TextArea)
             body.text = f"{prefix}: {body.text.lstrip()}"
-        self.notify(f"Fixed: {finding.rule}")
+        show_result(self.app, f"Fixed: {finding.rule}")
 
     def action_approve(self) -> None:
         self.action_save()
         if self.draft_id is None:
-            self.notify("Nothing to approve yet", severity="warning")
+            show_result(self.app, "Nothing to approve yet", "warning")
             return
         if any(s.detail.startswith(CHECKING) for s in map(self.key_status, self._asked)):
-            self.notify("Still checking recipients' keys; try again in a moment")
+            show_result(self.app, "Still checking recipients' keys; try again in a moment")
             return
         try:
             self.session.approve_draft(self.draft_id, keys=self.key_status)
         except SessionError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            show_result(self.app, str(exc), "error", timeout=10)
             return
         self.relint()
         self.set_status("approved")

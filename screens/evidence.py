@@ -2,80 +2,30 @@
 
 Adding an item with a file path hashes the file in a thread worker (streamed: a
 disk image of any size in constant memory) and registers the item when the hash
-is done. The worker belongs to the main screen, not to this one: closing the
-register does not stop a long hash, and its progress shows here whenever the
-register is open again. Locking the console stops it.
+is done (hashing.py: the worker belongs to the main screen, so closing the
+register does not stop a long hash; its progress shows here whenever the
+register is open again).
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
-from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
-from textual.worker import get_current_worker
 
-from warroom.evidence import DEFAULT_RETENTION_DAYS, EVIDENCE_KINDS, EvidenceError, sha256_file
-from warroom.session import Session
+from warroom.evidence import DEFAULT_RETENTION_DAYS, EVIDENCE_KINDS
 from warroom.state import Evidence
 
+from .hashing import HashJob, human_size
 from .keys import REGISTER_KEYS
-from .register import (
-    Column,
-    FormField,
-    Host,
-    RegisterScreen,
-    apply,
-    cell,
-    selected_key,
-    tell,
-    utc,
-)
-from .safe import assemble, literal
+from .register import Column, FormField, RegisterScreen, cell, selected_key, utc
+from .safe import assemble, literal, show_result
 
-HASH_GROUP = "evidence.hash"
-PROGRESS_SECONDS = 0.25
-"""Hash progress reaches the screen at most this often: a quiet terminal."""
 SHORT_HASH = 8
-
-
-@dataclass(slots=True)
-class HashJob:
-    """A file being hashed before its item is registered."""
-
-    path: Path
-    done: int = 0
-    total: int = 0
-
-    def describe(self) -> Text:
-        percent = 100 * self.done // self.total if self.total else 0
-        return assemble(
-            ("Hashing ", "bold"),
-            str(self.path),
-            f": {percent}% of {human_size(self.total)}",
-        )
-
-
-class _Abandoned(Exception):
-    pass
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"
 
 
 def short_hash(sha256: str) -> str:
@@ -182,6 +132,10 @@ class EvidenceScreen(RegisterScreen):
         progress.display = bool(jobs)
         progress.update(Text("\n").join(job.describe() for job in jobs))
 
+    def hashed(self, key: str) -> None:
+        """An item was registered from a hashed file: select it (as one added without)."""
+        self.select(key)
+
     def state_changed(self) -> None:
         super().state_changed()
         if self.is_mounted:
@@ -209,7 +163,7 @@ class EvidenceScreen(RegisterScreen):
         try:
             retain = int(values["retain"].strip() or DEFAULT_RETENTION_DAYS)
         except ValueError:
-            tell(self.app, "Keep days must be a whole number of days", "error")
+            show_result(self.app, "Keep days must be a whole number of days", "error")
             return False
         fields = {
             "kind": values["kind"],
@@ -220,27 +174,29 @@ class EvidenceScreen(RegisterScreen):
         if not file:
             return self.add(lambda: self.session.add_evidence(item, sha256=sha, **fields))
         if sha:
-            tell(self.app, "Give a file to hash or a SHA-256, not both", "error")
+            show_result(self.app, "Give a file to hash or a SHA-256, not both", "error")
             return False
         path = Path(file).expanduser()
         if not path.exists() or path.is_dir():
-            tell(
+            show_result(
                 self.app,
                 f"{path}: {'is a directory' if path.is_dir() else 'no such file'}",
                 "error",
             )
             return False
         if retain < 1:
-            tell(self.app, "evidence is kept at least one day", "error")
+            show_result(self.app, "evidence is kept at least one day", "error")
             return False
-        start_hash(self.app, self.host, path, item or path.name, fields)
+        job = HashJob(path)
+        self.host.hash_jobs.append(job)
+        self.host.hash_file(job, item or path.name, fields)
         self.show_progress()
         return True
 
     def action_custody(self) -> None:
         item = self.selected()
         if item is None:
-            tell(self.app, "Select an item first (a adds one)", "warning")
+            show_result(self.app, "Select an item first (a adds one)", "warning")
             return
         self.open_form(
             f"Custody note for {item.id}",
@@ -254,86 +210,3 @@ class EvidenceScreen(RegisterScreen):
                 )
             ),
         )
-
-
-# -- hashing -------------------------------------------------------------------------
-
-
-def start_hash(app: App, host: Host, path: Path, item: str, fields: dict) -> None:
-    """Hash `path` in a thread worker owned by `host`, then register the item."""
-    job = HashJob(path)
-    host.hash_jobs.append(job)
-    host.run_worker(  # type: ignore[attr-defined]
-        partial(_hash, app, host, host.session, job, item, fields),
-        name=f"hash {path.name}",
-        group=HASH_GROUP,
-        thread=True,
-        exit_on_error=False,
-    )
-
-
-def _hash(app: App, host: Host, session: Session, job: HashJob, item: str, fields: dict) -> None:
-    worker = get_current_worker()
-    last = 0.0
-
-    def progress(done: int, total: int) -> None:
-        nonlocal last
-        if worker.is_cancelled or app.session is not session:  # type: ignore[attr-defined]
-            raise _Abandoned
-        job.done, job.total = done, total
-        now = time.monotonic()
-        if now - last >= PROGRESS_SECONDS:
-            last = now
-            _from_thread(app, _show_progress, app)
-
-    try:
-        digest = sha256_file(job.path, progress=progress)
-    except _Abandoned:
-        return
-    except EvidenceError as exc:
-        _from_thread(app, _hash_failed, app, host, job, str(exc))
-        return
-    _from_thread(app, _hashed, app, host, session, job, digest, item, fields)
-
-
-def _from_thread(app: App, callback, *args) -> None:  # noqa: ANN001
-    with contextlib.suppress(RuntimeError):  # the app is gone
-        app.call_from_thread(callback, *args)
-
-
-def _show_progress(app: App) -> None:
-    if isinstance(app.screen, EvidenceScreen):
-        app.screen.show_progress()
-
-
-def _finish(host: Host, job: HashJob) -> None:
-    if job in host.hash_jobs:
-        host.hash_jobs.remove(job)
-
-
-def _hash_failed(app: App, host: Host, job: HashJob, message: str) -> None:
-    _finish(host, job)
-    tell(app, f"Not registered: {message}", "error")
-    _show_progress(app)
-
-
-def _hashed(
-    app: App, host: Host, session: Session, job: HashJob, digest: str, item: str, fields: dict
-) -> None:
-    _finish(host, job)
-    if app.session is not session:  # type: ignore[attr-defined]  # locked meanwhile
-        return
-    added: list[str] = []
-    ok = apply(
-        app,
-        lambda: added.append(
-            session.add_evidence(
-                item, sha256=digest, size=job.total, source=str(job.path), **fields
-            )
-        ),
-    )
-    if ok:
-        tell(app, f"{added[0]} registered, SHA-256 {digest[:16]}…")
-        if isinstance(app.screen, EvidenceScreen):
-            app.screen.select(added[0])  # as for an item added without a file
-    _show_progress(app)

@@ -4,13 +4,11 @@ refusal, with every error that stands) shows on this screen."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
@@ -19,20 +17,20 @@ from warroom import comms
 from warroom.export.drafts import ExportError, export_drafts
 from warroom.rules.model import ERROR
 from warroom.session import Session
+from warroom.timefmt import strf
 
-from .safe import assemble, literal
+from .keys import EXPORT_KEYS
+from .messages import ExportChecked, ExportDone
+from .safe import assemble, literal, show_result
 
 
 def default_folder(session: Session, now_ms: int) -> Path:
-    stamp = datetime.fromtimestamp(now_ms / 1000, UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = strf(now_ms, "%Y%m%dT%H%M%SZ", invalid="now")
     return session.path.parent / f"{session.state.incident.codename}-drafts-{stamp}"
 
 
 class ExportScreen(ModalScreen[Path | None]):
-    BINDINGS = [
-        Binding("escape", "dismiss_export", "Close", id="export.close"),
-        Binding("ctrl+s", "export", "Export", id="export.run"),
-    ]
+    BINDINGS = EXPORT_KEYS
 
     def __init__(self, session: Session, folder: Path) -> None:
         super().__init__()
@@ -91,7 +89,11 @@ class ExportScreen(ModalScreen[Path | None]):
                 blocking[draft.id] = [
                     f"{f.rule}: {f.message}" for f in found if f.severity == ERROR
                 ]
-        self.app.call_from_thread(self.show_drafts, blocking)
+        self.post_message(ExportChecked(blocking))
+
+    @on(ExportChecked)
+    def drafts_checked(self, message: ExportChecked) -> None:
+        self.show_drafts(message.blocking)
 
     def on_input_submitted(self) -> None:
         self.action_export()
@@ -107,16 +109,18 @@ class ExportScreen(ModalScreen[Path | None]):
         try:
             result = export_drafts(self.session, folder, self.app.keyring, sign_key=sign_key)
         except (ExportError, OSError) as exc:
-            self.app.call_from_thread(self._finished, None, str(exc))
+            self.post_message(ExportDone(None, str(exc)))
             return
         summary = f"Exported {result.drafts} drafts ({len(result.files)} files) to {result.out}"
-        self.app.call_from_thread(self._finished, result.out, summary)
+        self.post_message(ExportDone(result.out, summary))
 
-    def _finished(self, out: Path | None, message: str) -> None:
+    @on(ExportDone)
+    def finished(self, done: ExportDone) -> None:
+        out, message = done.out, done.summary
         self.done = out
         style = "green" if out else "bold red"
         self.query_one("#export-help", Static).update(literal(message, style, single_line=False))
-        self.notify(message.splitlines()[0], severity="information" if out else "error")
+        show_result(self.app, message.splitlines()[0], "information" if out else "error")
 
     def action_dismiss_export(self) -> None:
         self.dismiss(self.done)

@@ -3,8 +3,6 @@ each with an owner and a due date; open ones past due stand out."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -13,10 +11,11 @@ from textual.widgets import DataTable, Static
 from warroom.events import FOLLOWUP_KINDS
 from warroom.sanitize import one_line
 from warroom.state import FollowUp
+from warroom.timefmt import strf
 
 from .keys import REGISTER_KEYS
-from .register import Column, FormField, RegisterScreen, cell, selected_key, tell, utc
-from .safe import assemble, literal
+from .register import Column, FormField, RegisterScreen, cell, selected_key, utc
+from .safe import assemble, literal, show_result
 
 STATUS_STYLE = {"open": "bold", "done": "green", "dropped": "dim strike"}
 DATE_HINT = "YYYY-MM-DD"
@@ -62,7 +61,7 @@ class FollowUpsScreen(RegisterScreen):
         self.query_one(DataTable).focus()
 
     def today(self) -> str:
-        return datetime.fromtimestamp(self.app.now_ms() / 1000, UTC).date().isoformat()
+        return strf(self.app.now_ms(), "%Y-%m-%d")
 
     def view_key(self) -> object:
         return (
@@ -117,7 +116,7 @@ class FollowUpsScreen(RegisterScreen):
     def _need_selection(self) -> FollowUp | None:
         item = self.selected()
         if item is None:
-            tell(self.app, "Select a follow-up first (a adds one)", "warning")
+            show_result(self.app, "Select a follow-up first (a adds one)", "warning")
         return item
 
     def action_add(self) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from warroom.events import ATTACK_PHASES, USER_ENTRY_KINDS
 
-from .keys import MAIN_KEYS, REGISTER_KEYS
+from .keys import HELP_KEYS, MAIN_KEYS, REGISTERS
 from .widgets.keyhints import key_label
 
 RULES = (
@@ -33,35 +32,26 @@ NOTE_SYNTAX = [
 ]
 """The note line's prefixes (warroom.notesyntax); anything else is a plain note."""
 
-REGISTER_TITLES = {
-    "evidence": "Evidence",
-    "indicators": "Indicators",
-    "metrics": "Attack metrics",
-    "followups": "Follow-ups",
-    "incident": "Incident fields",
-}
-
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+    BINDINGS = HELP_KEYS
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=False, padding=(0, 2))
         keymap = self.app.current_keymap()
         for binding in MAIN_KEYS:
-            table.add_row(key_label(keymap.get(binding.id or "", binding.key)), binding.description)
+            key = key_label(keymap.get(binding.id or "", binding.key))
+            table.add_row(Text(key), Text(binding.description))
         prefixes = Table(box=None, show_header=False, padding=(0, 1))
         for example, meaning in NOTE_SYNTAX:
             prefixes.add_row(Text(example, style="bold"), Text(meaning))
         registers = Table(box=None, show_header=False, padding=(0, 1))
-        for name, keys in REGISTER_KEYS.items():
-            registers.add_row(
-                REGISTER_TITLES[name],
-                "  ".join(
-                    f"{key_label(keymap.get(b.id or '', b.key))} {b.description.lower()}"
-                    for b in keys
-                ),
+        for register in REGISTERS.values():
+            keys = "  ".join(
+                f"{key_label(keymap.get(b.id or '', b.key))} {b.description.lower()}"
+                for b in register.keys
             )
+            registers.add_row(Text(register.title), Text(keys))
         with VerticalScroll(id="help-box"):
             yield Static("[b]Keys[/b]")
             yield Static(table)

@@ -24,8 +24,8 @@ from warroom.sanitize import clean, one_line
 from warroom.state import Incident
 
 from .keys import REGISTER_KEYS
-from .register import Host, RegisterScreen, tell, utc
-from .safe import update_if_changed
+from .register import Host, RegisterScreen, utc
+from .safe import show_result, update_if_changed
 from .widgets.quiet_text_area import QuietTextArea
 
 AUTOSAVE_SECONDS = 0.8
@@ -187,9 +187,9 @@ class IncidentScreen(RegisterScreen):
     def action_save(self) -> None:
         changed = self.changed_fields()
         if not changed:
-            tell(self.app, "Nothing to save")
+            show_result(self.app, "Nothing to save")
         elif self.save_edits():
-            tell(self.app, "Saved: " + ", ".join(n.replace("_", " ") for n in changed))
+            show_result(self.app, "Saved: " + ", ".join(n.replace("_", " ") for n in changed))
 
     def action_close(self) -> None:
         """Esc saves and closes; a refused save keeps the screen open with the text."""

@@ -13,8 +13,8 @@ from warroom.events import INDICATOR_STATUSES
 from warroom.iocs import IndicatorRow
 
 from .keys import REGISTER_KEYS
-from .register import Column, FormField, Host, RegisterScreen, cell, selected_key, tell, utc
-from .safe import assemble, literal
+from .register import Column, FormField, Host, RegisterScreen, cell, selected_key, utc
+from .safe import assemble, literal, show_result
 
 STATUS_STYLE = {"new": "bold yellow", "confirmed": "bold red", "dismissed": "dim"}
 """A confirmed indicator is the attacker's: it stands out most."""
@@ -122,7 +122,7 @@ class IndicatorsScreen(RegisterScreen):
     def action_mark(self, status: str) -> None:
         row = self.selected()
         if row is None:
-            tell(self.app, "Select an indicator first", "warning")
+            show_result(self.app, "Select an indicator first", "warning")
             return
         if row.status != status:
             self.write(lambda: self.session.mark_indicator(row.value, status))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.reactive import Reactive
@@ -19,11 +19,10 @@ from warroom.notesyntax import NoteSyntaxError, parse_note
 from warroom.session import Session, SessionError
 from warroom.state import Entry
 
-if TYPE_CHECKING:
-    from .evidence import HashJob
-
-from .keys import MAIN_KEYS
-from .safe import assemble
+from . import messages
+from .hashing import HASH_GROUP, HashJob, HashView, hash_in_worker
+from .keys import MAIN_KEYS, REGISTERS
+from .safe import assemble, show_result
 from .widgets.checklist import ChecklistPane
 from .widgets.drafts import DraftsPane
 from .widgets.header import IncidentHeader
@@ -39,13 +38,6 @@ PANES = {  # pane name -> (the widget that takes focus, the box marked active)
 }
 IDLE_PROMPT = "n: add a note   /: filter the timeline"
 NOTE_PROMPT = "note: Enter adds, Esc cancels  (decision: … or attacker/detected: … set its kind)"
-REGISTERS = {  # register name -> (module, screen class); loaded when first opened
-    "evidence": ("evidence", "EvidenceScreen"),
-    "indicators": ("indicators", "IndicatorsScreen"),
-    "metrics": ("metrics", "MetricsScreen"),
-    "followups": ("followups", "FollowUpsScreen"),
-    "incident": ("incident", "IncidentScreen"),
-}
 COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
 """Below either, one pane shows at a time (1-4 switch, z toggles)."""
 
@@ -64,7 +56,7 @@ class MainScreen(Screen):
         self._input_mode: str | None = None
         self._return_focus: Widget | None = None
         self._stale = False
-        self.hash_jobs: list[HashJob] = []  # evidence files being hashed
+        self.hash_jobs: list[HashJob] = []
         """Evidence files being hashed: their workers run here, so closing the
         evidence register does not stop them (locking does)."""
 
@@ -203,7 +195,7 @@ class MainScreen(Screen):
     def action_cycle_step(self) -> None:
         step_id = self.query_one(ChecklistPane).selected_step()
         if self.focused_pane() != "checklist" or not step_id:
-            self.notify("Select a checklist step first (1)", severity="warning")
+            show_result(self.app, "Select a checklist step first (1)", "warning")
             return
         self.write(lambda: self.session.cycle_step(step_id))
 
@@ -223,14 +215,14 @@ class MainScreen(Screen):
         elif pane == "roster" and (line := self.query_one(RosterPane).selected()):
             kind, ident = line.split(":", 1)
             if kind != "role":
-                self.notify("Select a role to assign (2)", severity="warning")
+                show_result(self.app, "Select a role to assign (2)", "warning")
                 return
             self.app.push_screen(
                 AssignScreen(self.session.state, f"Assign role: {ident}"),
                 lambda who: who is not None and self.write(lambda: self._assign_role(ident, who)),
             )
         else:
-            self.notify("Select a step (1) or a role (2) to assign", severity="warning")
+            show_result(self.app, "Select a step (1) or a role (2) to assign", "warning")
 
     def _assign_role(self, role: str, who: tuple[str | None, str]) -> None:
         person_id, name = who
@@ -241,8 +233,9 @@ class MainScreen(Screen):
     def action_open_register(self, name: str) -> None:
         """Evidence, indicators, attack metrics, follow-ups, the incident's fields."""
         # Imported here, not at the top: they are not needed for the first paint.
-        module, cls = REGISTERS[name]
-        screen = getattr(importlib.import_module(f".{module}", __package__), cls)
+        register = REGISTERS[name]
+        module = importlib.import_module(f".{register.module}", __package__)
+        screen = getattr(module, register.screen)
         self.app.push_screen(screen(self))
 
     def action_new_draft(self) -> None:
@@ -253,12 +246,58 @@ class MainScreen(Screen):
 
         self.app.push_screen(DraftScreen(self.session, draft_id))
 
+    # -- hashing evidence files (hashing.py) ------------------------------------------
+
+    @work(thread=True, group=HASH_GROUP, exit_on_error=False)
+    def hash_file(self, job: HashJob, item: str, fields: dict[str, Any]) -> None:
+        """Hash `job.path` (the evidence register's Host), then register `item`."""
+        hash_in_worker(self, self.session, job, item, fields)
+
+    def _hash_finished(self, job: HashJob) -> None:
+        if job in self.hash_jobs:
+            self.hash_jobs.remove(job)
+
+    @on(messages.HashProgress)
+    def hash_progress(self) -> None:
+        if isinstance(top := self.app.screen, HashView):
+            top.show_progress()
+
+    @on(messages.HashFailed)
+    def hash_failed(self, message: messages.HashFailed) -> None:
+        self._hash_finished(message.job)
+        show_result(self.app, f"Not registered: {message.reason}", "error")
+        self.hash_progress()
+
+    @on(messages.HashDone)
+    def hashed(self, message: messages.HashDone) -> None:
+        self._hash_finished(message.job)
+        session = message.session
+        if self.app.session is not session:  # locked meanwhile
+            return
+        try:
+            key = session.add_evidence(
+                message.item,
+                sha256=message.digest,
+                size=message.job.total,
+                source=str(message.job.path),
+                **message.fields,
+            )
+        except SessionError as exc:
+            show_result(self.app, str(exc), "error")
+            self.hash_progress()
+            return
+        self.app.state_changed()  # this screen's panes and the register on top
+        show_result(self.app, f"{key} registered, SHA-256 {message.digest[:16]}…")
+        if isinstance(top := self.app.screen, HashView):
+            top.hashed(key)
+            top.show_progress()
+
     def write(self, change: Callable[[], object]) -> bool:
         """Run a change on the session; show its error instead of raising."""
         try:
             change()
         except SessionError as exc:
-            self.notify(str(exc), severity="error")
+            show_result(self.app, str(exc), "error")
             return False
         self.state_changed()
         return True
@@ -271,7 +310,7 @@ class MainScreen(Screen):
             try:
                 note = parse_note(event.value)
             except NoteSyntaxError as exc:
-                self.notify(str(exc), severity="error", markup=False)
+                show_result(self.app, str(exc), "error")
                 return
             change = partial(self.session.add_note, note.text, kind=note.kind, phase=note.phase)
             if note.text and self.write(change):

@@ -20,8 +20,8 @@ from warroom.state import Entry
 from warroom.timefmt import parse_iso
 
 from .keys import REGISTER_KEYS
-from .register import Column, FormField, RegisterScreen, cell, selected_key, tell, utc
-from .safe import assemble, literal
+from .register import Column, FormField, RegisterScreen, cell, selected_key, utc
+from .safe import assemble, literal, show_result
 
 METRICS = [
     ("Time to detect", "time_to_detect", "start of compromise → detected"),
@@ -194,7 +194,7 @@ class MetricsScreen(RegisterScreen):
         try:
             at = when(values["at"], self.app.now_ms())
         except ValueError as exc:
-            tell(self.app, str(exc), "error")
+            show_result(self.app, str(exc), "error")
             return False
         phase = "" if values["phase"] == UNMARKED else values["phase"]
         return self.add(

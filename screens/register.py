@@ -13,43 +13,40 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, Label, Select, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from warroom.sanitize import one_line
 from warroom.session import Session, SessionError
+from warroom.timefmt import strf
 
+from .hashing import HashJob
 from .keys import FORM_KEYS, REGISTER_KEYS
 from .palette import ActionsProvider
-from .safe import literal, update_if_changed
+from .safe import literal, show_result, update_if_changed
 from .widgets.keyhints import KeyHints
-
-if TYPE_CHECKING:
-    from .evidence import HashJob
 
 
 class Host(Protocol):
-    """The screen registers are opened from (the main screen): it outlives them."""
+    """The screen registers are opened from (the main screen): it outlives them, and
+    runs what must outlive them (hashing evidence files)."""
 
     session: Session
     hash_jobs: list[HashJob]
 
     def action_open_register(self, name: str) -> None: ...
 
-
-def tell(app: App, message: str, severity: SeverityLevel = "information") -> None:
-    """A notification that may quote what people typed: literal, controls stripped."""
-    app.notify(one_line(message), severity=severity, markup=False)
+    def hash_file(self, job: HashJob, item: str, fields: dict[str, Any]) -> object:
+        """Hash `job.path` in a worker, then register `item` with `fields`."""
+        ...
 
 
 def apply(app: App, change: Callable[[], object]) -> bool:
@@ -57,7 +54,7 @@ def apply(app: App, change: Callable[[], object]) -> bool:
     try:
         change()
     except SessionError as exc:
-        tell(app, str(exc), "error")
+        show_result(app, str(exc), "error")
         return False
     app.state_changed()  # the main screen's panes (and the screen on top)
     return True
@@ -68,12 +65,8 @@ def utc(ms: int | None, *, date_only: bool = False, short: bool = False) -> str:
     11-18 11:06Z (as the timeline shows it)."""
     if not ms:
         return "—"
-    try:
-        moment = datetime.fromtimestamp(ms / 1000, UTC)
-    except (ValueError, OverflowError, OSError):
-        return "(invalid time)"
     layout = "%Y-%m-%d" if date_only else ("%m-%d %H:%MZ" if short else "%Y-%m-%d %H:%MZ")
-    return moment.strftime(layout)
+    return strf(ms, layout)
 
 
 def cell(value: str, style: str = "") -> Text:

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from warroom.session import Session, SessionError
+from warroom.session import SessionError
 
+from .messages import Unlocked, UnlockFailed
 from .safe import literal
 
 
 class UnlockScreen(Screen):
-    """Ask for the passphrase; post Unlocked with the session when it opens."""
-
-    @dataclass
-    class Unlocked(Message):
-        session: Session
+    """Ask for the passphrase; post Unlocked (messages.py) with the session when it opens."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="unlock-box"):
@@ -54,9 +48,13 @@ class UnlockScreen(Screen):
         try:
             session = self.app.open_session(passphrase)
         except SessionError as exc:
-            self.app.call_from_thread(self.failed, str(exc))
+            self.post_message(UnlockFailed(str(exc)))
             return
-        self.app.call_from_thread(self.post_message, self.Unlocked(session))
+        self.post_message(Unlocked(session))
+
+    @on(UnlockFailed)
+    def unlock_failed(self, message: UnlockFailed) -> None:
+        self.failed(message.reason)
 
     def failed(self, message: str) -> None:
         field = self.query_one("#passphrase", Input)

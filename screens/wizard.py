@@ -6,29 +6,25 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
 from warroom import codename as codenames
 from warroom.events import INCIDENT_KINDS, SEVERITIES
-from warroom.sanitize import one_line
 from warroom.session import Session, SessionError
 from warroom.store import shared_directory_warning
 
-from .safe import literal
-from .unlock import UnlockScreen
+from .keys import WIZARD_KEYS
+from .messages import Declared, DeclareFailed, Unlocked
+from .safe import literal, show_result
 
 
 class NewIncidentScreen(Screen):
     """Kind, severity, title, codename (re-roll with ctrl+r), passphrase twice, file,
     and whether the file is shared with the group (as `warroom init --shared`)."""
 
-    BINDINGS = [
-        Binding("ctrl+r", "reroll", "New codename", id="new.reroll"),
-        Binding("ctrl+s", "declare", "Declare", id="new.declare"),
-    ]
+    BINDINGS = WIZARD_KEYS
 
     def __init__(self, directory: Path, kdf: str = "moderate") -> None:
         super().__init__()
@@ -150,12 +146,18 @@ class NewIncidentScreen(Screen):
                 shared=shared,
             )
         except SessionError as exc:
-            self.app.call_from_thread(self.status, str(exc))
+            self.post_message(DeclareFailed(str(exc)))
             return
         warning = shared_directory_warning(path) if shared else None
-        if warning:
-            self.app.call_from_thread(
-                self.app.notify, one_line(warning), severity="warning", timeout=15, markup=False
-            )
-        self.app.incident_path = path
-        self.app.call_from_thread(self.post_message, UnlockScreen.Unlocked(session))
+        self.post_message(Declared(session, path, warning))
+
+    @on(DeclareFailed)
+    def declare_failed(self, message: DeclareFailed) -> None:
+        self.status(message.reason)
+
+    @on(Declared)
+    def declared(self, message: Declared) -> None:
+        if message.warning:
+            show_result(self.app, message.warning, "warning", timeout=15)
+        self.app.incident_path = message.path
+        self.post_message(Unlocked(message.session))

@@ -222,7 +222,8 @@ def note(
     author = textin.free_text(author, "the author", limits.MAX_LINE_CHARS)
     given = textin.merge_json(from_json, NOTE_JSON, {"text": text, "author": author, "tags": tags})
     text = given["text"] if given["text"] is not None else textin.ask_or_read("the note", cap)
-    with unlocked(path, passphrase_file) as session:
+    # A note needs no state, only the chain's end and the clock: no fold of the file.
+    with unlocked(path, passphrase_file, fold=False) as session:
         click.echo(
             session.add_note(
                 text,
@@ -465,6 +466,16 @@ def require_terminal(command: str) -> None:
         )
 
 
+def console_keymap() -> dict[str, str]:
+    """The user's keymap.toml, checked before the UI starts: a file it cannot use is
+    one line, `warroom: FILE:LINE: ...`, exit 2 (never a traceback in the console)."""
+    keys = importlib.import_module("warroom.screens.keys")  # the UI's, by name (test_guard)
+    try:
+        return keys.check_keymap()
+    except keys.KeymapError as exc:
+        raise Failure(str(exc)) from None
+
+
 def run_console(
     path: Path | None, auto_lock: float, *, passphrase: str | None = None, **options: Any
 ) -> None:
@@ -478,6 +489,7 @@ def run_console(
     unlocking = None
     if path is not None and passphrase is not None:
         unlocking = Session.unlock_in_background(path, passphrase, device=this_device)
+    options.setdefault("keymap", console_keymap())
     app_module = importlib.import_module("warroom.screens.app")
     app = app_module.build_app(
         path,
@@ -571,6 +583,7 @@ def demo(directory: Path | None, no_open: bool, auto_lock: float) -> None:
 
     if not no_open:
         require_terminal("demo")  # before making anything: nothing left half-done
+        console_keymap()
     directory = directory or Path(platformdirs.user_data_dir("warroom")) / "demo"
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     passphrase = demo_passphrase()

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
-from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -27,6 +25,7 @@ from pathlib import Path
 from warroom.device import config_dir
 from warroom.events import INCIDENT_KINDS, ROLES
 from warroom.sanitize import clean
+from warroom.tomlfile import TomlDoc, TomlError, parse, read_text, type_name
 
 PLAYBOOK_KEYS = ("id", "title", "kind", "description", "steps")
 """The keys a playbook file may have at its top level."""
@@ -37,9 +36,10 @@ ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 SHIPPED_PACKAGE = "warroom.data.playbooks"
 
 
-class PlaybookError(ValueError):
+class PlaybookError(TomlError):
     """A playbook that cannot be used. `str()` is one `file:LINE: message` per
-    problem (most often one); `source`, `line` and `problems` keep the parts."""
+    problem (most often one); `source`, `line` and `problems` keep the parts.
+    The message comes first here (`PlaybookError("no playbook 'x'")`)."""
 
     def __init__(
         self,
@@ -49,17 +49,7 @@ class PlaybookError(ValueError):
         *,
         more: tuple[tuple[int | None, str], ...] = (),
     ) -> None:
-        self.source = source
-        self.line = line
-        self.message = message
-        self.problems: list[tuple[int | None, str]] = [(line, message), *more]
-        super().__init__("\n".join(_where(source, ln) + msg for ln, msg in self.problems))
-
-
-def _where(source: str, line: int | None) -> str:
-    if source and line is not None:
-        return f"{source}:{line}: "
-    return f"{source}: " if source else ""
+        super().__init__(source, line, message, more=more)
 
 
 @dataclass(frozen=True)
@@ -99,190 +89,7 @@ class Playbook:
         raise KeyError(step_id)
 
 
-# Where things are: a small scanner over the (already valid) TOML text.
-
-
-class _Layout:
-    """Line numbers of a valid TOML playbook's top-level keys, of each step's
-    table (the Nth `[[steps]]` header, or the `{` of the Nth inline table in
-    `steps = [...]`) and of each step's keys. Strings and comments are skipped,
-    so text that merely looks like a key or a header is never mistaken for one."""
-
-    _BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._newlines = [i for i, c in enumerate(text) if c == "\n"]
-        self.root: dict[str, int] = {}
-        self.steps: list[int] = []
-        self.step_keys: list[dict[str, int]] = []
-        self._scan()
-
-    def line_at(self, pos: int) -> int:
-        return bisect_left(self._newlines, pos) + 1
-
-    def root_line(self, key: str) -> int:
-        return self.root.get(key, 1)
-
-    def step_line(self, index: int) -> int:
-        return self.steps[index] if index < len(self.steps) else self.root_line("steps")
-
-    def step_key_line(self, index: int, key: str) -> int:
-        if index < len(self.step_keys) and key in self.step_keys[index]:
-            return self.step_keys[index][key]
-        return self.step_line(index)
-
-    # scanning
-
-    def _scan(self) -> None:
-        text, i, context = self.text, 0, "root"
-        while i < len(text):
-            c = text[i]
-            if c in " \t\r\n":
-                i += 1
-            elif c == "#":
-                i = self._skip_comment(i)
-            elif c == "[":
-                start, array = i, text.startswith("[[", i)
-                path, i = self._key(i + (2 if array else 1))
-                i = text.index("]", i) + (2 if array else 1)
-                context = self._header(path, array, self.line_at(start))
-            else:
-                start = i
-                path, i = self._key(i)
-                line = self.line_at(start)
-                if context == "root":
-                    self.root.setdefault(path[0], line)
-                elif context == "step":
-                    self.step_keys[-1].setdefault(path[0], line)
-                inline_steps = context == "root" and path == ["steps"]
-                i = self._value(i + 1, inline_steps)  # past the "="
-
-    def _header(self, path: list[str], array: bool, line: int) -> str:
-        if path[0] != "steps":
-            self.root.setdefault(path[0], line)
-            return "other"
-        self.root.setdefault("steps", line)
-        if len(path) == 1 and array:
-            self.steps.append(line)
-            self.step_keys.append({})
-            return "step"
-        if len(path) > 1 and self.step_keys:  # [steps.x]: a key `x` of the last step
-            self.step_keys[-1].setdefault(path[1], line)
-        return "other"
-
-    def _skip_comment(self, i: int) -> int:
-        end = self.text.find("\n", i)
-        return len(self.text) if end < 0 else end
-
-    def _key(self, i: int) -> tuple[list[str], int]:
-        """A dotted key from `i`; returns its parts and the index of what ends it."""
-        text, parts = self.text, []
-        while True:
-            while text[i] in " \t":
-                i += 1
-            if text[i] in "\"'":
-                end = self._string(i)
-                parts.append(text[i + 1 : end - 1])
-                i = end
-            else:
-                start = i
-                while i < len(text) and text[i] in self._BARE:
-                    i += 1
-                parts.append(text[start:i])
-            while text[i] in " \t":
-                i += 1
-            if text[i] != ".":
-                return parts, i
-            i += 1
-
-    def _string(self, i: int) -> int:
-        """The index just past the string that starts at `i`."""
-        text, quote = self.text, self.text[i]
-        triple = text.startswith(quote * 3, i)
-        j = i + (3 if triple else 1)
-        while j < len(text):
-            c = text[j]
-            if c == "\\" and quote == '"':
-                j += 2
-            elif c == quote:
-                if not triple:
-                    return j + 1
-                run = len(text[j:]) - len(text[j:].lstrip(quote))
-                if run >= 3:
-                    return j + min(run, 5)
-                j += run
-            else:
-                j += 1
-        return len(text)
-
-    def _value(self, i: int, inline_steps: bool) -> int:
-        """Skip a value (arrays and inline tables may span lines); returns the
-        index past its line. In `steps = [...]` it records each inline step."""
-        text, stack, expect_key = self.text, [], False
-        while i < len(text):
-            c = text[i]
-            if c == "\n" and not stack:
-                return i + 1
-            if c in " \t\r\n":
-                i += 1
-            elif c == "#":
-                i = self._skip_comment(i)
-            elif expect_key and c != "}":
-                start = i
-                path, i = self._key(i)
-                if inline_steps and len(stack) == 2:
-                    self.step_keys[-1].setdefault(path[0], self.line_at(start))
-                expect_key = False
-                i += 1  # the "="
-            elif c in "[{":
-                stack.append(c)
-                expect_key = c == "{"
-                if c == "{" and inline_steps and len(stack) == 2:
-                    self.steps.append(self.line_at(i))
-                    self.step_keys.append({})
-                i += 1
-            elif c in "]}":
-                stack.pop()
-                i += 1
-            elif c == ",":
-                expect_key = bool(stack) and stack[-1] == "{"
-                i += 1
-            elif c in "\"'":
-                i = self._string(i)
-            else:
-                i += 1
-        return i
-
-
 # Checking
-
-
-_TOML_WHERE = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$", re.S)
-_TOML_END = re.compile(r"^(?P<msg>.*) \(at end of document\)$", re.S)
-
-
-def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, source: str) -> PlaybookError:
-    """tomllib's "msg (at line N, column M)" as `source:N: TOML syntax error: msg (column M)`."""
-    raw = str(exc).strip()
-    if match := _TOML_WHERE.match(raw):
-        line, msg = int(match["line"]), f"{match['msg']} (column {match['col']})"
-    elif match := _TOML_END.match(raw):
-        line, msg = max(1, len(text.splitlines())), f"{match['msg']} (at the end of the file)"
-    else:
-        line, msg = 1, raw
-    return PlaybookError(f"TOML syntax error: {msg}", source, line)
-
-
-def _type_name(value: object) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "an array",
-        dict: "a table",
-    }.get(type(value), f"a {type(value).__name__}")
 
 
 def _unknown(key: str, known: tuple[str, ...], where: str) -> str:
@@ -294,7 +101,7 @@ def _unknown(key: str, known: tuple[str, ...], where: str) -> str:
 def _text_problem(value: object, what: str, *, one_line: bool = True) -> str | None:
     """Why `value` is not acceptable text for `what`, or None."""
     if not isinstance(value, str):
-        return f"{what} must be a string, not {_type_name(value)}"
+        return f"{what} must be a string, not {type_name(value)}"
     if not value.strip():
         return f"{what} must not be empty"
     if clean(value, keep_newlines=not one_line) != value:
@@ -319,11 +126,8 @@ def parse_playbook(text: str, source: str, *, expect_id: str | None = None) -> P
 
     `expect_id`: the id the file must declare (a playbook in a directory is
     found by its file name, so `<id>.toml` must say `id = "<id>"`)."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _syntax_error(exc, text, source) from None
-    layout = _Layout(text)
+    toml = parse(text, source, error=PlaybookError)
+    doc = toml.data
     problems: list[tuple[int, str]] = []
 
     def problem(line: int, message: str) -> None:
@@ -331,26 +135,26 @@ def parse_playbook(text: str, source: str, *, expect_id: str | None = None) -> P
 
     for key in doc:
         if key not in PLAYBOOK_KEYS:
-            problem(layout.root_line(key), _unknown(key, PLAYBOOK_KEYS, "at the top level"))
+            problem(toml.line((key,)), _unknown(key, PLAYBOOK_KEYS, "at the top level"))
 
     book_id = doc.get("id")
     if book_id is None:
         problem(1, 'a playbook needs an `id` at the top level, e.g. id = "my-playbook"')
     elif msg := _id_problem(book_id, "the playbook `id`"):
-        problem(layout.root_line("id"), msg)
+        problem(toml.line(("id",)), msg)
     elif expect_id is not None and book_id != expect_id:
         problem(
-            layout.root_line("id"),
+            toml.line(("id",)),
             f"the playbook id {book_id!r} differs from the file name {expect_id}.toml: "
             f"rename the file to {book_id}.toml, or change the id",
         )
     for key in ("title", "description"):
         if key in doc and (msg := _text_problem(doc[key], f"`{key}`", one_line=key == "title")):
-            problem(layout.root_line(key), msg)
+            problem(toml.line((key,)), msg)
     kind = doc.get("kind", "")
     if "kind" in doc and kind not in INCIDENT_KINDS:
         problem(
-            layout.root_line("kind"),
+            toml.line(("kind",)),
             f"`kind` must be one of {', '.join(INCIDENT_KINDS)}, not {kind!r}",
         )
 
@@ -360,20 +164,20 @@ def parse_playbook(text: str, source: str, *, expect_id: str | None = None) -> P
         problem(1, "a playbook needs at least one step: add a [[steps]] table")
     elif isinstance(raw_steps, dict):
         problem(
-            layout.root_line("steps"),
+            toml.line(("steps",)),
             "`steps` must be an array of tables: write [[steps]] (double brackets) above each step",
         )
     elif not isinstance(raw_steps, list):
         problem(
-            layout.root_line("steps"),
-            f"`steps` must be an array of tables, not {_type_name(raw_steps)}",
+            toml.line(("steps",)),
+            f"`steps` must be an array of tables, not {type_name(raw_steps)}",
         )
     elif not raw_steps:
-        problem(layout.root_line("steps"), "a playbook needs at least one step")
+        problem(toml.line(("steps",)), "a playbook needs at least one step")
     else:
         seen: dict[str, int] = {}
         for index, raw in enumerate(raw_steps):
-            step = _check_step(index, raw, layout, seen, problem)
+            step = _check_step(index, raw, toml, seen, problem)
             if step is not None:
                 steps.append(step)
 
@@ -393,7 +197,7 @@ def parse_playbook(text: str, source: str, *, expect_id: str | None = None) -> P
 def _check_step(
     index: int,
     raw: object,
-    layout: _Layout,
+    toml: TomlDoc,
     seen: dict[str, int],
     problem: Callable[[int, str], None],
 ) -> PlaybookStep | None:
@@ -401,13 +205,13 @@ def _check_step(
     number = index + 1
     if not isinstance(raw, dict):
         problem(
-            layout.root_line("steps"),
-            f"step {number} must be a table, not {_type_name(raw)}: write [[steps]] tables",
+            toml.line(("steps",)),
+            f"step {number} must be a table, not {type_name(raw)}: write [[steps]] tables",
         )
         return None
 
     def line(key: str | None = None) -> int:
-        return layout.step_line(index) if key is None else layout.step_key_line(index, key)
+        return toml.line(("steps", index) if key is None else ("steps", index, key))
 
     sid = raw.get("id")
     name = f"step {sid!r}" if isinstance(sid, str) and sid.strip() else f"step {number}"
@@ -438,7 +242,7 @@ def _check_step(
     if not isinstance(details, list):
         problem(
             line("details"),
-            f"{name}: `details` must be an array of strings, not {_type_name(details)}",
+            f"{name}: `details` must be an array of strings, not {type_name(details)}",
         )
         ok = False
     else:
@@ -451,7 +255,7 @@ def _check_step(
         if not isinstance(delegate, str):
             problem(
                 line("delegate"),
-                f"{name}: `delegate` must be a string, not {_type_name(delegate)}",
+                f"{name}: `delegate` must be a string, not {type_name(delegate)}",
             )
             ok = False
         elif delegate not in ROLES:
@@ -539,16 +343,7 @@ def _not_found(playbook_id: str, files: dict) -> PlaybookError:
 
 
 def _read(item: Traversable | Path) -> str:
-    source = str(item)
-    try:
-        data = item.read_bytes()
-    except OSError as exc:
-        raise PlaybookError(exc.strerror or str(exc), source) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise PlaybookError("not UTF-8 text", source, line) from None
+    return read_text(item, error=PlaybookError)
 
 
 def load(playbook_id: str) -> Playbook:

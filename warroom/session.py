@@ -1,39 +1,54 @@
 """The session facade: the one API the CLI and the console both call.
 
-A Session is an unlocked incident file: the data key in memory, the folded
-state, and this device's feed to append to. Every change is one event,
-sealed, chained and signed, durable when the method returns.
+A Session is an unlocked incident. Three layers, each readable alone:
+ledger.py (the log: the key, the chain, sealed and signed appends, verify, known
+heads), replica.py (opening, and the state folded from the log and kept in step
+with it) and this module: the domain commands. Every change is one event,
+appended through the ledger, durable when the method returns.
+
+This module is one job: each command checks its input (and, for most, the state:
+the step, person or draft it names) and appends one event. It is long because
+there are many of them (timeline, checklist, roster, incident, drafts, policy,
+evidence, indicators, follow-ups), not because they share anything but `_one`.
+
+`Session.unlock(..., fold=False)` reads only each device's newest row: enough for
+a command that appends without looking at the state (`warroom note`). The first
+use of `.state` then reads and folds the whole file, so a command that turns out
+to need it is still right, only not cheap.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import gc
 import os
 import secrets
-import sqlite3
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from warroom import codename as codenames
 from warroom import crypto, evidence, limits
 from warroom import events as ev
 from warroom import heads as known_heads
-from warroom.clock import MAX_SKEW_MS, Hlc, HybridClock, wall_ms
+from warroom.clock import HybridClock, wall_ms
 from warroom.device import Device, load_device
 from warroom.errors import SessionError
-from warroom.events import Event
-from warroom.state import Draft, Entry, Fold, IncidentState
-from warroom.store import Row, Store, StoreError
-from warroom.timefmt import check_at, iso
+from warroom.ledger import (  # re-exported: the CLI, the UI and the tests name them here
+    HEADS_EVERY_S,
+    INCIDENT_ID_BYTES,
+    Header,
+    Problem,
+    VerifyReport,
+    WrongPassphrase,
+    gc_paused,
+    new_file,
+    open_store,
+    skew_reason,
+)
+from warroom.replica import Replica
+from warroom.state import Draft
+from warroom.store import Store
+from warroom.timefmt import check_at
 
 if TYPE_CHECKING:  # the comms rules and the indicator register load on first use:
     # they are not on the console's path to its first paint (benchmarks/console.py);
@@ -44,71 +59,20 @@ if TYPE_CHECKING:  # the comms rules and the indicator register load on first us
     from warroom.rules.model import Finding, KeyLookup
     from warroom.rules.policy import Policy
 
-
-class WrongPassphrase(SessionError):
-    def __init__(self) -> None:
-        super().__init__("wrong passphrase")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """An event that failed an integrity check."""
-
-    device: str
-    seq: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"event {self.device[:8]}#{self.seq}: {self.reason}"
-
-
-@dataclass
-class VerifyReport:
-    events: int = 0
-    devices: int = 0
-    problems: list[Problem | known_heads.Regression] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-@dataclass(frozen=True)
-class Header:
-    """The plaintext header: enough to derive the key, nothing more."""
-
-    incident_id: bytes
-    salt: bytes
-    opslimit: int
-    memlimit: int
-    wrapped_key: bytes
-
-    @classmethod
-    def from_meta(cls, meta: dict[str, Any], source: str) -> Header:
-        try:
-            header = cls(
-                bytes(meta["incident_id"]),
-                bytes(meta["salt"]),
-                meta["opslimit"],
-                meta["memlimit"],
-                bytes(meta["wrapped_key"]),
-            )
-        except (KeyError, TypeError, ValueError):
-            raise SessionError(f"{source}: not a warroom incident file (bad header)") from None
-        if len(header.incident_id) != INCIDENT_ID_BYTES or len(header.salt) != crypto.SALT_BYTES:
-            raise SessionError(f"{source}: not a warroom incident file (bad header)")
-        try:  # before any key derivation: an edited header must not cost seconds and a GiB
-            if meta.get("kdf") != "argon2id":
-                raise crypto.KdfRangeError()
-            crypto.check_kdf_params(header.opslimit, header.memlimit)
-        except crypto.KdfRangeError as exc:
-            raise SessionError(f"{source}: {exc}") from None
-        return header
-
-
-INCIDENT_ID_BYTES = 16
-HEADS_EVERY_S = 1.0
-"""Known heads are written at most this often while writing or polling, and at close."""
+__all__ = [
+    "HEADS_EVERY_S",
+    "INCIDENT_ID_BYTES",
+    "NO_PLAYBOOK",
+    "Header",
+    "Problem",
+    "Session",
+    "SessionError",
+    "VerifyReport",
+    "WrongPassphrase",
+    "gc_paused",
+    "open_store",
+    "skew_reason",
+]
 
 NO_PLAYBOOK = "none"
 """`playbook=` value for an incident with an empty checklist."""
@@ -161,7 +125,10 @@ def _followup_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-class Session:
+class Session(Replica):
+    """An unlocked incident and the commands that change it (see Replica for opening,
+    reading and the ledger underneath)."""
+
     def __init__(
         self,
         store: Store,
@@ -170,33 +137,12 @@ class Session:
         device: Device,
         clock: HybridClock | None = None,
         known: known_heads.KnownHeads | None = None,
+        *,
+        fold: bool = True,
     ) -> None:
-        self.store = store
-        self.header = header
-        self.device = device
-        self.clock = clock or HybridClock()
-        self._key = data_key
-        self._fold = Fold()
-        self.generation = 0
-        """Bumped whenever the state is rebuilt from scratch (objects in it are new)."""
-        self._heads: dict[bytes, tuple[int, bytes]] = {}  # device -> (seq, row hash)
-        self.problems: list[Problem] = []
-        self.rollbacks: list[known_heads.Regression] = []
-        """Devices whose feed is behind what this OS user saw before (warroom/heads.py)."""
-        self._known = known or known_heads.KnownHeads.for_incident(header.incident_id)
-        self._tainted: set[bytes] = set()  # devices with a row that failed a check
-        self._heads_dirty = False  # heads not yet recorded (see _remember_heads)
-        self._heads_written = 0.0
-        self._kept: list[Event] | None = None
-        """Every event folded, kept only while one stamped too far ahead is among them:
-        each honest event then sorts before it, and the refold it causes runs from
-        memory instead of reading and decrypting the whole file again."""
         self._policy: tuple[str, Policy] | None = None
         self._iocs: Register | None = None
-        self._data_version = store.data_version()
-        # What is known was committed before it was recorded: read it before the rows.
-        self._known.load()
-        self._load(store.rows(), full=True)
+        super().__init__(store, header, data_key, device, clock, known, fold=fold)
 
     # -- opening ---------------------------------------------------------
 
@@ -245,28 +191,7 @@ class Session:
             )
         except playbooks.PlaybookError as exc:
             raise SessionError(str(exc)) from None
-        params = crypto.KDF_PROFILES[kdf]
-        incident_id, salt, data_key = (
-            crypto.random_bytes(INCIDENT_ID_BYTES),
-            crypto.random_bytes(crypto.SALT_BYTES),
-            crypto.random_bytes(crypto.KEY_BYTES),
-        )
-        kek = crypto.derive_kek(passphrase, salt, params.opslimit, params.memlimit)
-        wrapped = crypto.seal(kek, data_key, crypto.wrap_aad(incident_id, salt, params))
-        meta = {
-            "incident_id": incident_id,
-            "kdf": "argon2id",
-            "kdf_profile": params.name,
-            "opslimit": params.opslimit,
-            "memlimit": params.memlimit,
-            "salt": salt,
-            "wrapped_key": wrapped,
-        }
-        try:
-            store = Store.create(path, meta, shared=shared)
-        except StoreError as exc:
-            raise SessionError(str(exc)) from None
-        header = Header.from_meta(store.meta(), str(path))
+        store, header, data_key = new_file(path, passphrase, kdf, shared=shared)
         session = cls(store, header, data_key, device or load_device(), clock)
         declared = {
             "codename": codename,
@@ -285,346 +210,6 @@ class Session:
             store.discard()
             raise
         return session
-
-    @classmethod
-    def unlock(
-        cls,
-        path: str | os.PathLike[str],
-        passphrase: str,
-        *,
-        device: Device | None = None,
-        clock: HybridClock | None = None,
-    ) -> Session:
-        """Open an incident file. Raises WrongPassphrase; writes nothing."""
-        store = open_store(path)
-        try:
-            header = Header.from_meta(store.meta(), str(path))
-            try:
-                kek = crypto.derive_kek(passphrase, header.salt, header.opslimit, header.memlimit)
-                data_key = crypto.open_box(
-                    kek,
-                    header.wrapped_key,
-                    crypto.wrap_aad(
-                        header.incident_id, header.salt, (header.opslimit, header.memlimit)
-                    ),
-                )
-            except crypto.KdfRangeError as exc:
-                raise SessionError(f"{path}: {exc}") from None
-            except crypto.CryptoError:
-                raise WrongPassphrase() from None
-            return cls(store, header, data_key, device or load_device(), clock)
-        except BaseException:
-            store.close()
-            raise
-
-    @classmethod
-    def unlock_in_background(
-        cls,
-        path: str | os.PathLike[str],
-        passphrase: str,
-        *,
-        device: Device | None = None,
-        clock: HybridClock | None = None,
-    ) -> Future[Session]:
-        """`unlock` in a thread of its own, started now; the future holds the session
-        or the error (WrongPassphrase, SessionError).
-
-        The key derivation runs in C without the GIL, so the console starts it before
-        loading its UI and the two overlap: with a passphrase file, the main screen
-        paints sooner by the KDF's time.
-        """
-        future: Future[Session] = Future()
-
-        def run() -> None:
-            future.set_running_or_notify_cancel()
-            try:
-                future.set_result(cls.unlock(path, passphrase, device=device, clock=clock))
-            except BaseException as exc:  # the console shows it, whatever it is
-                future.set_exception(exc)
-
-        threading.Thread(target=run, name="warroom-unlock", daemon=True).start()
-        return future
-
-    def close(self) -> None:
-        if self._heads_dirty:
-            self._remember_heads()
-        self._key = b""
-        self.store.close()
-
-    def change_passphrase(self, new_passphrase: str) -> None:
-        """Re-wrap the data key under a new passphrase: a new salt, the same costs.
-
-        The salt and the wrapped key are replaced in one SQLite transaction, so a
-        crash leaves the old header or the new one, never neither. The data key
-        itself stays: a copy of the file made before still opens with the old one."""
-        if not new_passphrase:
-            raise SessionError("the passphrase must not be empty")
-        old = self.header
-        salt = crypto.random_bytes(crypto.SALT_BYTES)
-        costs = (old.opslimit, old.memlimit)
-        kek = crypto.derive_kek(new_passphrase, salt, *costs)
-        wrapped = crypto.seal(kek, self._key, crypto.wrap_aad(old.incident_id, salt, costs))
-        try:
-            # Zero what the old header leaves behind in the page, and fold the WAL into
-            # the file: the old wrapped key must not stay readable beside the new one.
-            self.store.db.execute("PRAGMA secure_delete=ON")
-            self.store.set_meta({"salt": salt, "wrapped_key": wrapped})
-        except (StoreError, sqlite3.Error) as exc:
-            raise SessionError(f"{self.path}: the passphrase was not changed: {exc}") from None
-        self.header = dataclasses.replace(old, salt=salt, wrapped_key=wrapped)
-        with contextlib.suppress(sqlite3.Error):  # another reader may hold it back: later
-            self.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-
-    def __enter__(self) -> Session:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- reading ---------------------------------------------------------
-
-    @property
-    def state(self) -> IncidentState:
-        return self._fold.state
-
-    @property
-    def path(self) -> Path:
-        return self.store.path
-
-    def _open_row(self, row: Row) -> Event:
-        aad = crypto.event_aad(self.header.incident_id, row.device, row.seq)
-        raw = crypto.unpad(crypto.open_box(self._key, row.box, aad))
-        return ev.decode_payload(row.device, row.seq, raw)
-
-    def _load(self, rows: Iterable[Row], *, full: bool) -> list[Event]:
-        """Open and chain-check rows; fold them. Returns the events that opened."""
-        with gc_paused():
-            return self._load_rows(rows, full=full)
-
-    def _load_rows(self, rows: Iterable[Row], *, full: bool) -> list[Event]:
-        opened: list[Event] = []
-        known = self._known.load() if full else {}
-        anchors = {device: head.seq for device, head in known.items()}
-        seen: dict[bytes, bytes] = {}  # device -> hash of its row at the known seq
-        for row in rows:
-            if not row.well_formed():
-                self._flag(row, MALFORMED)
-                continue
-            last_seq, last_hash = self._heads.get(row.device, (0, crypto.GENESIS_PREV))
-            if row.seq != last_seq + 1:
-                self._flag(row, f"events {last_seq + 1}..{row.seq - 1} of this device are missing")
-            elif row.prev != last_hash:
-                self._flag(row, CHAIN_BROKEN)
-            digest = crypto.row_hash(*_row_fields(row))
-            self._heads[row.device] = (row.seq, digest)
-            if anchors and anchors.get(row.device) == row.seq:
-                seen[row.device] = digest
-            try:
-                event = self._open_row(row)
-            except (crypto.CryptoError, ev.PayloadError):
-                self._flag(row, NO_DECRYPT)
-                continue
-            opened.append(event)
-        opened.sort(key=lambda e: e.order)
-        ahead = self._follow_clock(opened)
-        last = self._fold.last_order
-        if full:
-            self._kept = list(opened) if ahead else None
-        elif self._kept is not None:
-            self._kept.extend(opened)
-        if full or last is None or not opened or opened[0].order > last:
-            self._fold.apply_all(opened)
-        elif self._kept is not None:
-            self._refold_kept()
-        else:
-            self._refold()  # something older than what we folded arrived: start over
-            return opened
-        if full:
-            file_heads = {device: seq for device, (seq, _) in self._heads.items()}
-            self.rollbacks = known_heads.compare(known, file_heads, seen)
-        self._remember_heads(soon=not full)
-        return opened
-
-    def _follow_clock(self, opened: list[Event]) -> int:
-        """Move this clock past the events read (sorted), except those stamped too far
-        ahead of it: they are flagged, and sort where they claim to be. Returns how
-        many were too far ahead."""
-        now = self.clock.wall()
-        cut = len(opened)
-        while cut and self.clock.too_far_ahead(opened[cut - 1].hlc[0], now):
-            cut -= 1
-        for event in opened[cut:]:
-            self.problems.append(Problem(event.device.hex(), event.seq, skew_reason(event.hlc[0])))
-        if cut:
-            self.clock.observe(opened[cut - 1].hlc)
-        return len(opened) - cut
-
-    def _remember_heads(self, *, soon: bool = False) -> None:
-        """Record the file's heads as seen by this OS user, but not those of a device
-        whose feed failed a check or went backwards (that must keep being reported).
-
-        `soon`: at most once every HEADS_EVERY_S (the rest at a later poll or at
-        close), so a durable append does not also wait for the known-heads file."""
-        if soon and time.monotonic() - self._heads_written < HEADS_EVERY_S:
-            self._heads_dirty = True
-            return
-        self._heads_dirty = False
-        self._heads_written = time.monotonic()
-        skip = self._tainted | {bytes.fromhex(r.device) for r in self.rollbacks}
-        self._known.record(
-            {
-                device: known_heads.Head(seq, digest)
-                for device, (seq, digest) in self._heads.items()
-                if device not in skip
-            }
-        )
-
-    def _refold(self) -> None:
-        self.generation += 1
-        self._fold = Fold()
-        self._heads.clear()
-        self.problems.clear()
-        self._tainted.clear()
-        self._load(self.store.rows(), full=True)
-
-    def _refold_kept(self) -> None:
-        """Refold from the events kept in memory (see `_kept`): the rows are unchanged."""
-        assert self._kept is not None
-        self.generation += 1
-        self._kept.sort(key=_order)
-        self._fold = Fold()
-        with gc_paused():
-            self._fold.apply_all(self._kept)
-
-    def drain_new_entries(self) -> list[Entry]:
-        """Timeline entries made since the last call (unordered)."""
-        entries, self._fold.new_entries = self._fold.new_entries, []
-        return entries
-
-    def others_writing(self, now_ms: int, window_ms: int = 5 * 60_000) -> int:
-        """Other devices that wrote within the window (by their clocks; one stamping far
-        ahead of this clock is not "writing" for ever)."""
-        me = self.device.public_key
-        return sum(
-            1
-            for device, ms in self._fold.device_last_ms.items()
-            if device != me and -MAX_SKEW_MS <= now_ms - ms <= window_ms
-        )
-
-    def _flag(self, row: Row, reason: str) -> None:
-        self.problems.append(_problem(row, reason))
-        if isinstance(row.device, bytes):
-            self._tainted.add(row.device)
-
-    def poll(self) -> list[Event]:
-        """Fold in what other processes appended since the last look.
-
-        Cheap when nothing changed (one PRAGMA data_version); call it a few
-        times a second from the console.
-        """
-        version = self.store.data_version()
-        if version == self._data_version:
-            if self._heads_dirty:
-                self._remember_heads(soon=True)
-            return []
-        self._data_version = version
-        after = {device: seq for device, (seq, _) in self._heads.items()}
-        return self._load(self.store.rows(after), full=False)
-
-    def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
-        """Check every signature, chain link and box, every stamp against this clock,
-        and each feed against the newest this OS user has seen, from the file as it is
-        now."""
-        known = self._known.load()  # before the rows (see __init__)
-        rows = self.store.rows()
-        report = VerifyReport(
-            events=len(rows), devices=len({r.device for r in rows if r.device is not None})
-        )
-        heads: dict[bytes, tuple[int, bytes]] = {}
-        anchors = {device: head.seq for device, head in known.items()}
-        seen: dict[bytes, bytes] = {}
-        now = self.clock.wall()
-        for index, row in enumerate(rows):
-            if not row.well_formed():
-                report.problems.append(_problem(row, MALFORMED))
-                continue
-            fields = _row_fields(row)
-            last_seq, last_hash = heads.get(row.device, (0, crypto.GENESIS_PREV))
-            message = crypto.signed_bytes(
-                self.header.incident_id, row.device, row.seq, row.prev, row.box
-            )
-            reason = None
-            if not crypto.verify_signature(row.device, message, row.sig):
-                reason = "bad signature"
-            elif row.seq != last_seq + 1:
-                reason = f"events {last_seq + 1}..{row.seq - 1} of this device are missing"
-            elif row.prev != last_hash:
-                reason = CHAIN_BROKEN
-            else:
-                try:
-                    stamp = self._open_row(row).hlc[0]
-                except (crypto.CryptoError, ev.PayloadError):
-                    reason = NO_DECRYPT
-                else:
-                    if self.clock.too_far_ahead(stamp, now):
-                        reason = skew_reason(stamp)
-            if reason:
-                report.problems.append(_problem(row, reason))
-            heads[row.device] = (row.seq, crypto.row_hash(*fields))
-            if anchors.get(row.device) == row.seq:
-                seen[row.device] = heads[row.device][1]
-            if progress and index % 1000 == 0:
-                progress(index, len(rows))
-        file_heads = {device: seq for device, (seq, _) in heads.items()}
-        report.problems.extend(known_heads.compare(known, file_heads, seen))
-        return report
-
-    # -- writing ---------------------------------------------------------
-
-    def _append(self, batch: list[tuple[str, dict[str, Any]]]) -> list[Event]:
-        """Seal, chain, sign and durably append events; fold them in."""
-        self.poll()  # see others' events first, so our clock moves past them
-        made: list[Event] = []
-        device = self.device.public_key
-        iid = self.header.incident_id
-
-        def builder(type_: str, data: dict[str, Any]) -> Callable[[int, Row | None], tuple]:
-            def build(seq: int, last: Row | None) -> tuple[bytes, bytes, bytes]:
-                hlc: Hlc = self.clock.tick()
-                payload = crypto.pad(ev.encode_payload(type_, hlc, data))
-                box = crypto.seal(self._key, payload, crypto.event_aad(iid, device, seq))
-                prev = crypto.row_hash(*_row_fields(last)) if last else crypto.GENESIS_PREV
-                sig = crypto.sign(
-                    self.device.signing_key, crypto.signed_bytes(iid, device, seq, prev, box)
-                )
-                made.append(Event(device, seq, hlc, type_, data))
-                return prev, box, sig
-
-            return build
-
-        rows = self.store.append(device, [builder(t, d) for t, d in batch])
-        last = rows[-1]
-        if self._heads.get(device, (0, b""))[0] != rows[0].seq - 1:
-            # Another process of this same device appended in between: read it in.
-            self._data_version = -1
-            self.poll()
-            return made
-        self._heads[device] = (last.seq, crypto.row_hash(*_row_fields(last)))
-        if self._kept is not None:
-            self._kept.extend(made)
-        for event in made:
-            if self._fold.last_order is not None and event.order < self._fold.last_order:
-                if self._kept is not None:
-                    self._refold_kept()
-                else:
-                    self._refold()
-                break
-            self._fold.apply(event)
-        self._remember_heads(soon=True)
-        return made
-
-    def _one(self, type_: str, data: dict[str, Any]) -> Event:
-        return self._append([(type_, data)])[0]
 
     @contextmanager
     def acting_as(self, name: str) -> Iterator[Session]:
@@ -1118,52 +703,3 @@ class Session:
             "incident_id": self.header.incident_id.hex(),  # plaintext in the header anyway;
             # it names this incident's file of known heads (warroom/heads.py)
         }
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while a load makes 100k objects that hold no cycles:
-    otherwise its repeated full passes cost a third of the open time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def open_store(path: str | os.PathLike[str]) -> Store:
-    try:
-        return Store.open(path)
-    except StoreError as exc:
-        raise SessionError(str(exc)) from None
-
-
-MALFORMED = "malformed row: unknown device, or a value of the wrong type or size"
-CHAIN_BROKEN = "chain broken: the previous event was altered or this link damaged"
-NO_DECRYPT = "does not decrypt: altered, moved or damaged"
-"""The same words at open and in verify(): the console counts a problem once."""
-
-
-def skew_reason(stamp_ms: int) -> str:
-    """Why an event stamped too far ahead of this clock is flagged (the same words
-    whenever it is asked, so the open and verify() agree)."""
-    return (
-        f"stamped {iso(stamp_ms)}, more than {MAX_SKEW_MS // 60_000} minutes ahead of this "
-        "computer's clock: its device's clock is wrong, or it lies"
-    )
-
-
-def _problem(row: Row, reason: str) -> Problem:
-    device = row.device.hex() if isinstance(row.device, bytes) else "unknown-device"
-    seq = row.seq if type(row.seq) is int else -1
-    return Problem(device, seq, reason)
-
-
-def _order(event: Event) -> tuple[int, int, bytes, int]:
-    return event.order
-
-
-def _row_fields(row: Row) -> tuple[bytes, int, bytes, bytes, bytes]:
-    return (row.device, row.seq, row.prev, row.box, row.sig)

@@ -1,252 +1,165 @@
-"""The fold: events, in (hlc, device, seq) order, make the incident's state.
+"""The fold: events make the incident's state, in whatever order they arrive.
 
-Pure and deterministic: the same events give the same state whatever order
-they arrived in. Last writer wins per field; timeline entries are never lost
-(amending or striking keeps the original); entries the system derives from
-checklist, roster and incident changes cannot be amended or struck.
+Order-independent by construction: `Fold.apply` takes events in any order, and its
+state is at every moment the one `fold()` gives for the same events, which applies
+them in `Event.order` (hlc, device, seq). A late event (another device's, or a sync)
+costs a bisect plus the events of the one record it touches, never a rebuild:
+
+- Every event belongs to one *record*: the incident, a step, a person, a role, a
+  draft, the policy, an evidence item, an indicator, a follow-up, or a timeline entry
+  id. A record keeps its events sorted by order. An event newer than the rest of its
+  record is applied at once, as an in-order fold would; an older one is slotted in
+  (bisect) and that record alone is replayed from its own events, so derived values
+  (resolved_at and review_due, a step's "done" entry, a withdrawn approval, custody
+  order) come out as they would in order. Records replayed keep their objects (the
+  replayed values are copied into them) and their place in the state's dicts (the
+  order of the event that created them).
+- System entries are *claims* on an entry id, owned by the record whose event made
+  them; a replay withdraws its claims and makes them again. An id's entry is derived
+  from its claims in order: the first `entry.added` makes it, a system entry
+  overwrites, amends and strikes apply in order (those older than the entry wait for
+  it). The timeline is ordered by `TIMELINE_ORDER`, which never depends on arrival.
+- Roles read people as they were at the role event's order (a name history per
+  person): a person event older than a role event naming that person replays the role.
+- A device is named by the name its earliest named event (in order) records.
+- `apply_all` (a poll, a sync) replays each record late events landed in once, when
+  the batch ends, not once per late event.
+
+Memory: records keep their events (few: notes are not records of this kind), and an
+entry made by one claim and never changed keeps no claim (its own fields rebuild
+it), so a note costs its Entry and nothing more.
+
+Last writer wins per field; timeline entries are never lost (amending or striking
+keeps the original); entries the system derives from checklist, roster and incident
+changes cannot be amended or struck. Malformed payloads (a buggy or hostile writer)
+are skipped, never fatal.
+
+Over 500 lines: the fold is one job (every handler and the machinery that makes them
+order-independent share the record, claim and replay rules); the records themselves
+live in warroom/records.py.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from operator import attrgetter
+from dataclasses import replace
+from operator import itemgetter
 from typing import Any
 
 from warroom import events as ev
 from warroom.events import Event
+from warroom.records import (
+    TIMELINE_ORDER,
+    Approval,
+    CustodyNote,
+    Draft,
+    Entry,
+    Evidence,
+    FollowUp,
+    Incident,
+    IncidentState,
+    IndicatorMark,
+    Person,
+    Revision,
+    RoleHolding,
+    Step,
+    attribution,
+    draft_dict,
+    entry_dict,
+)
+
+__all__ = [
+    "TIMELINE_ORDER",
+    "Approval",
+    "CustodyNote",
+    "Draft",
+    "Entry",
+    "Evidence",
+    "Fold",
+    "FollowUp",
+    "Incident",
+    "IncidentState",
+    "IndicatorMark",
+    "Person",
+    "Revision",
+    "RoleHolding",
+    "Step",
+    "attribution",
+    "draft_dict",
+    "entry_dict",
+    "fold",
+]
+
+Order = tuple[int, int, bytes, int]
+Key = tuple[str, str]
+"""A record: (kind, id); the incident and the policy have the id ""."""
+
+_SYSTEM, _ADD, _CHANGE = 0, 1, 2
+Claim = tuple[Order, int, Any]
+"""A claim on an entry id: (order, _SYSTEM, Entry) or (order, _ADD | _CHANGE, Event)."""
+
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
+
+_DICTS = {
+    "step": "steps",
+    "person": "people",
+    "draft": "drafts",
+    "evidence": "evidence",
+    "indicator": "indicators",
+    "followup": "followups",
+}
+"""Record kinds kept in a dict of the state, by id."""
+
+_KINDS = {
+    ev.INCIDENT_DECLARED: "incident",
+    ev.INCIDENT_SET: "incident",
+    ev.STEP_ADDED: "step",
+    ev.STEP_SET: "step",
+    ev.PERSON_ADDED: "person",
+    ev.PERSON_SET: "person",
+    ev.ROLE_ASSUMED: "role",
+    ev.ROLE_RENOUNCED: "role",
+    ev.ENTRY_ADDED: "entry",
+    ev.ENTRY_AMENDED: "entry",
+    ev.ENTRY_STRUCK: "entry",
+    ev.DRAFT_SAVED: "draft",
+    ev.DRAFT_APPROVED: "draft",
+    ev.POLICY_SET: "policy",
+    ev.EVIDENCE_ADDED: "evidence",
+    ev.EVIDENCE_NOTED: "evidence",
+    ev.INDICATOR_SET: "indicator",
+    ev.FOLLOWUP_ADDED: "followup",
+    ev.FOLLOWUP_SET: "followup",
+}
+
+_first = itemgetter(0)
 
 
-@dataclass(slots=True)
-class Incident:
-    codename: str = ""
-    title: str = ""
-    kind: str = "security"
-    severity: int = 2
-    status: str = "investigating"
-    declared_at: int | None = None
-    declared_by: str = ""
-    resolved_at: int | None = None
-    review_due: int | None = None
-    summary: str = ""
-    impact: str = ""
-    root_cause: str = ""
-    resolution: str = ""
+def _event_order(event: Event) -> Order:
+    return event.order
 
 
-@dataclass(slots=True)
-class Step:
-    id: str
-    phase: str
-    title: str
-    details: list[str] = field(default_factory=list)
-    delegate: str = ""
-    delegate_title: str = ""
-    playbook: str = ""
-    order: int = 0
-    status: str = "todo"
-    assignee: str = ""
+def _route(event: Event) -> Key | None:
+    """The record an event belongs to; None for one that can change no record (its
+    handler would fail on it: no id, an id that is not a string, an unknown role)."""
+    d = event.data
+    kind = _KINDS.get(event.type)
+    if kind is None or not isinstance(d, dict):
+        return None
+    if kind in ("incident", "policy"):
+        return (kind, "")
+    if kind == "role":
+        role = d.get("role")
+        return ("role", role) if isinstance(role, str) and role in ev.ROLES else None
+    ident = d.get("value" if kind == "indicator" else "id")
+    return (kind, ident) if isinstance(ident, str) else None
 
 
-@dataclass(slots=True)
-class RoleHolding:
-    role: str
-    person: str
-    assumed_at: int
-    renounced_at: int | None = None
-
-
-@dataclass(slots=True)
-class Person:
-    id: str
-    name: str
-    handle: str = ""
-    email: str = ""
-    phone: str = ""
-    gpg: str = ""
-    external: bool = False
-    state: str = "paged"
-    added_at: int = 0
-
-
-@dataclass(slots=True)
-class Revision:
-    text: str
-    tags: list[str]
-    by: str
-    at: int
-
-
-@dataclass(slots=True)
-class Entry:
-    id: str
-    at: int
-    recorded_at: int
-    author: str
-    kind: str
-    text: str
-    tags: list[str] = field(default_factory=list)
-    device: str = ""
-    seq: int = 0
-    system: bool = False
-    history: list[Revision] = field(default_factory=list)
-    struck: str | None = None
-    struck_by: str = ""
-    tick: int = 0
-    """The HLC counter of the recording: orders entries recorded in the same millisecond."""
-    phase: str = ""
-    """For `attacker` entries: the attack phase it marks (events.ATTACK_PHASES)."""
-    signer: str = ""
-    """The signing device's name in this incident (IncidentState.devices); "" if unknown."""
-
-
-TIMELINE_ORDER = attrgetter("at", "recorded_at", "tick", "id")
-"""The order of the timeline: when it happened (backdated entries slot in), then as recorded."""
-
-
-@dataclass(slots=True)
-class Approval:
-    by: str
-    at: int
-
-
-@dataclass(slots=True)
-class Draft:
-    id: str
-    channel: str = "email"
-    audience: str = "internal"
-    sender: str = ""
-    to: list[str] = field(default_factory=list)
-    cc: list[str] = field(default_factory=list)
-    bcc: list[str] = field(default_factory=list)
-    subject: str = ""
-    topic: str = ""
-    title: str = ""
-    body: str = ""
-    status: str = "draft"
-    approvals: list[Approval] = field(default_factory=list)
-    updated_at: int = 0
-    updated_by: str = ""
-
-
-@dataclass(slots=True)
-class CustodyNote:
-    text: str
-    by: str
-    at: int
-
-
-@dataclass(slots=True)
-class Evidence:
-    id: str
-    item: str
-    kind: str
-    sha256: str = ""
-    size: int | None = None
-    source: str = ""
-    location: str = ""
-    read_only: bool = True
-    collected_by: str = ""
-    collected_at: int = 0
-    retain_until: int = 0
-    custody: list[CustodyNote] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class IndicatorMark:
-    """A person's verdict on an indicator of compromise."""
-
-    value: str
-    type: str
-    status: str
-    by: str
-    at: int
-    note: str = ""
-
-
-@dataclass(slots=True)
-class FollowUp:
-    id: str
-    title: str
-    kind: str = "corrective"
-    owner: str = ""
-    due: str = ""
-    status: str = "open"
-    added_by: str = ""
-    added_at: int = 0
-
-
-@dataclass
-class IncidentState:
-    incident: Incident = field(default_factory=Incident)
-    steps: dict[str, Step] = field(default_factory=dict)
-    people: dict[str, Person] = field(default_factory=dict)
-    roles: list[RoleHolding] = field(default_factory=list)
-    entries: dict[str, Entry] = field(default_factory=dict)
-    drafts: dict[str, Draft] = field(default_factory=dict)
-    policy_text: str = ""
-    """The incident's comms policy (TOML); empty means the shipped default."""
-    evidence: dict[str, Evidence] = field(default_factory=dict)
-    indicators: dict[str, IndicatorMark] = field(default_factory=dict)
-    followups: dict[str, FollowUp] = field(default_factory=dict)
-    devices: dict[str, str] = field(default_factory=dict)
-    """Every device with events here (hex public key) -> its name: the first name it
-    recorded (an event's `by`), with its key's first 8 hex digits when another device
-    recorded the same name; "" while it has recorded none."""
-
-    def checklist(self) -> list[Step]:
-        return sorted(self.steps.values(), key=lambda s: (s.order, s.id))
-
-    def timeline(self) -> list[Entry]:
-        """Entries in the order things happened (backdated entries slot in)."""
-        return sorted(self.entries.values(), key=TIMELINE_ORDER)
-
-    def holders(self, role: str) -> list[Person]:
-        return [
-            self.people[h.person]
-            for h in self.roles
-            if h.role == role and h.renounced_at is None and h.person in self.people
-        ]
-
-    def roles_of(self, person_id: str) -> list[str]:
-        return [h.role for h in self.roles if h.person == person_id and h.renounced_at is None]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for `warroom show --format json`."""
-        return {
-            "incident": asdict(self.incident),
-            "checklist": [asdict(s) for s in self.checklist()],
-            "roster": [{**asdict(p), "roles": self.roles_of(p.id)} for p in self.people.values()],
-            "roles": [asdict(h) for h in self.roles],
-            "timeline": [entry_dict(e) for e in self.timeline()],
-            "drafts": [draft_dict(d) for d in self.drafts.values()],
-            "evidence": [asdict(e) for e in self.evidence.values()],
-            "indicators": [asdict(m) for m in self.indicators.values()],
-            "followups": [asdict(f) for f in self.followups.values()],
-        }
-
-
-def entry_dict(entry: Entry) -> dict[str, Any]:
-    out = asdict(entry)
-    out["history"] = [asdict(r) for r in entry.history]
-    return out
-
-
-def attribution(author: str, signer: str, device: str) -> str:
-    """Who wrote an entry, for people to read: the author it names and, when that is
-    not the signing device's name (Entry.signer), the device too: "Ann Lee, via
-    bob-laptop". The author is whatever the writer typed (`note --author`); the device
-    (hex key `device`) signed it."""
-    if signer and author == signer:
-        return author
-    via = signer or f"device {device[:8]}"
-    return f"{author}, via {via}" if author else f"via {via}"
-
-
-def draft_dict(draft: Draft) -> dict[str, Any]:
-    out = asdict(draft)
-    out["from"] = out.pop("sender")
-    return out
+def _transplant(src: Any, dst: Any) -> None:
+    """Copy a replayed record's values into the object consumers already hold."""
+    for name in type(dst).__slots__:
+        setattr(dst, name, getattr(src, name))
 
 
 def _str(data: dict[str, Any], key: str, default: str = "") -> str:
@@ -259,73 +172,326 @@ def _strs(value: Any) -> list[str]:
 
 
 class Fold:
-    """Applies events one by one; `state` is the result so far.
+    """Applies events one by one, in any order; `state` is the result so far, always
+    the state of the events applied taken in `Event.order` (see the module's doc).
 
-    Events must come in `Event.order`; `fold()` sorts them. Malformed payloads
-    (a buggy or hostile writer) are skipped, never fatal.
+    An event applied twice (the same order) is applied once.
     """
 
     def __init__(self) -> None:
         self.state = IncidentState()
-        self.last_order: tuple[int, int, bytes, int] | None = None
-        self._orphans: dict[str, list[Event]] = {}
-        self._device_hex: dict[bytes, str] = {}
-        self._named: set[bytes] = set()
-        """Devices whose name is known (see IncidentState.devices)."""
-        self._names: dict[str, str] = {}
-        self._with_entries: set[str] = set()
+        self.last_order: Order | None = None
+        """The newest order applied. Informational: correctness never needs it."""
+        self.late = 0
+        """How many events arrived older than one applied before them."""
         self.new_entries: list[Entry] = []
         """Entries made since the consumer last emptied this list (the console's timeline)."""
+        self.reshaped = 0
+        """Bumped when an entry leaves the timeline or is replaced by one at another place
+        in it (a late event undid a system entry; a hostile writer reused an id): a
+        consumer holding entries in order re-reads `state.timeline()`. Entries changed
+        in place (amended, struck, renamed signer, replayed text) do not bump it."""
         self.device_last_ms: dict[bytes, int] = {}
         """When each device last wrote, by its clock."""
+        self._records: dict[Key, list[Event]] = {}
+        self._born: dict[Key, Order] = {}
+        """The order of the event that put each dict record in the state (its place)."""
+        self._owned: dict[Key, list[tuple[str, Order]]] = {}
+        """The system entries each record's events claimed: (entry id, order)."""
+        self._slots: dict[str, Claim | list[Claim]] = {}
+        self._deferred: set[str] | None = None
+        """Entry ids to derive once a replay is over (None: derive at once)."""
+        self._reusable: dict[tuple[str, Order], Entry] | None = None
+        """While a record replays: the system entries its events made before."""
+        self._batch: set[Key] | None = None
+        """In `apply_all`: the records to replay when the batch ends."""
+        self._batch_slots: set[str] | None = None
+        """In `apply_all`: the entry ids to derive when the batch ends."""
+        self._batch_people: dict[str, Order] | None = None
+        """In `apply_all`: each person changed, at the oldest order (see _roles_after)."""
+        self._key: Key = ("", "")
+        """The record whose event runs now (owner of the system entries it makes)."""
+        self._holdings: dict[str, list[tuple[Order, RoleHolding]]] = {}
+        self._role_orders: list[Order] = []
+        """The order of the event that made each of state.roles, in step with it."""
+        self._open: dict[str, list[RoleHolding]] = {}
+        """Role -> its holdings not renounced, oldest first."""
+        self._role_people: dict[str, set[str]] = {}
+        """Role -> the people its events name."""
+        self._name_history: dict[str, list[tuple[Order, str]]] = {}
+        """Person -> (order, name) from the event that made or renamed them."""
+        self._first_seen: dict[str, Order] = {}
+        self._named: dict[str, tuple[Order, str]] = {}
+        """Device -> its earliest named event's order and the name it recorded."""
+        self._seen: dict[bytes, list[Any]] = {}
+        """Device -> [hex key, its newest ms, its naming event's order or None]: what
+        `apply` checks on every event, in one look-up."""
 
     def apply_all(self, events: Iterable[Event]) -> None:
-        for event in events:
-            self.apply(event)
-
-    def apply(self, event: Event) -> None:
-        self.last_order = event.order
-        self.device_last_ms[event.device] = event.hlc[0]
-        if event.device not in self._named:
-            self._name_device(event)
-        handler = _HANDLERS.get(event.type)
-        if handler is None:
+        """Apply a batch (a poll, a sync), in any order: each record that late events
+        land in is replayed once, after the batch, not once per late event."""
+        if self._batch is not None:
+            for event in events:
+                self.apply(event)
             return
+        self._batch, self._batch_slots, self._batch_people = set(), set(), {}
+        try:
+            for event in events:
+                self.apply(event)
+        finally:
+            self._end_batch()
+
+    def _end_batch(self) -> None:
+        records, self._batch = self._batch or set(), None
+        slots, self._batch_slots = self._batch_slots or set(), None
+        people, self._batch_people = self._batch_people or {}, None
+        if not records and not slots and not people:
+            return
+        self._deferred = set(slots)
+        for key in sorted(key for key in records if key[0] != "role"):
+            self._replay(key)
+        roles = {key for key in records if key[0] == "role"}
+        for person_id, order in people.items():
+            roles.update(self._roles_after(person_id, order))
+        for key in sorted(roles):
+            self._replay(key)
+        touched, self._deferred = self._deferred, None
+        for entry_id in sorted(touched):
+            self._derive(entry_id)
+
+    def apply(self, event: Event) -> bool:
+        """Fold in one event, in whatever order it comes. Returns whether it was late
+        (older than one applied before): nothing more to do either way."""
+        order = event.order
+        late = self.last_order is not None and order < self.last_order
+        if late:
+            self.late += 1
+        else:
+            self.last_order = order
+        device, ms = event.device, event.hlc[0]
+        seen = self._seen.get(device)
+        if seen is None:
+            self._seen[device] = seen = [device.hex(), ms, None]
+            self.device_last_ms[device] = ms
+            self._see_device(event, order, seen[0])
+        else:
+            if ms > seen[1]:
+                seen[1] = self.device_last_ms[device] = ms
+            named = seen[2]
+            if named is None or order < named or order < self._first_seen[seen[0]]:
+                self._see_device(event, order, seen[0])
+        kind = _KINDS.get(event.type)
+        if kind == "entry":  # the common case, inline
+            ident = event.data.get("id") if isinstance(event.data, dict) else None
+            if isinstance(ident, str):
+                self._claim(
+                    ident, (order, _ADD if event.type == ev.ENTRY_ADDED else _CHANGE, event)
+                )
+            return late
+        key = _route(event) if kind is not None else None
+        if key is None:
+            return late
+        ident = key[1]
+        if kind == "role" and isinstance(person := event.data.get("person"), str):
+            self._role_people.setdefault(ident, set()).add(person)
+        events = self._records.get(key)
+        batch = self._batch
+        if events is None:
+            self._records[key] = [event]
+            self._run(key, event)
+        elif order > events[-1].order:
+            events.append(event)
+            if batch is None or key not in batch:  # else replayed when the batch ends
+                self._run(key, event)
+        else:
+            i = bisect_left(events, order, key=_event_order)
+            if i < len(events) and events[i].order == order:
+                return late  # the same event again
+            events.insert(i, event)
+            if batch is None:
+                self._replay(key)
+            else:
+                batch.add(key)
+        if kind == "person":
+            if self._batch_people is None:
+                for role in self._roles_after(ident, order):
+                    self._replay(role)
+            elif ident not in self._batch_people or order < self._batch_people[ident]:
+                self._batch_people[ident] = order
+        return late
+
+    # -- records -----------------------------------------------------------
+
+    def _run(self, key: Key, event: Event) -> None:
+        """Apply one event to its record, as the newest of that record's events."""
+        kind, ident = key
+        table = _DICTS.get(kind)
+        target: dict[str, Any] | None = getattr(self.state, table) if table else None
+        fresh = target is not None and ident not in target
+        self._key = key
         try:  # noqa: SIM105 - not contextlib.suppress: runs per event, and try is free
-            handler(self, event, event.data)
-        except (KeyError, TypeError, ValueError, AttributeError):
+            _HANDLERS[event.type](self, event, event.data)
+        except _MALFORMED:
             pass  # a malformed payload (a buggy or hostile writer) changes nothing
+        if target is None:
+            return
+        if fresh and ident in target:
+            self._born[key] = event.order
+            self._place(kind, target)
+        if kind == "person" and ident in target:
+            history = self._name_history.setdefault(ident, [])
+            name = target[ident].name
+            if not history or history[-1][1] != name:
+                history.append((event.order, name))
 
-    # -- helpers ---------------------------------------------------------
+    def _replay(self, key: Key) -> None:
+        """Rebuild one record from its events (one was slotted in among them)."""
+        outer = self._deferred
+        if outer is None:
+            self._deferred = set()
+        reusable: dict[tuple[str, Order], Entry] = {}
+        for entry_id, order in self._owned.pop(key, ()):
+            claims = self._claims(entry_id)
+            reusable[(entry_id, order)] = claims[bisect_left(claims, order, key=_first)][2]
+        self._reusable = reusable
+        kind, ident = key
+        table = _DICTS.get(kind)
+        target: dict[str, Any] = getattr(self.state, table) if table else {}
+        old: Any = None
+        if table:
+            old = target.pop(ident, None)
+            self._born.pop(key, None)
+            if kind == "person":
+                self._name_history.pop(ident, None)
+        elif kind == "incident":
+            old, self.state.incident = self.state.incident, Incident()
+        elif kind == "policy":
+            self.state.policy_text = ""
+        elif kind == "role":
+            self._holdings[ident], self._open[ident] = [], []
+            self._rebuild_roles()
+        for event in self._records[key]:
+            self._run(key, event)
+        self._reusable = None
+        for entry_id, order in reusable:  # made before, not now
+            self._unclaim(entry_id, order)
+        if table:
+            new = target.get(ident)
+            if old is not None and new is not None and new is not old:
+                _transplant(new, old)
+                target[ident] = old
+        elif kind == "incident":
+            _transplant(self.state.incident, old)
+            self.state.incident = old
+        if outer is None:
+            touched, self._deferred = self._deferred, None
+            for entry_id in sorted(touched or ()):
+                self._derive(entry_id)
 
-    def _name_device(self, event: Event) -> None:
-        """A device is named by the first name it records (`by`): later events cannot
+    def _place(self, kind: str, target: dict[str, Any]) -> None:
+        """Keep a dict in the order its records were made (its last key was just added)."""
+        if len(target) < 2:
+            return
+        keys = reversed(target)
+        last = next(keys)
+        if self._born[(kind, next(keys))] > self._born[(kind, last)]:
+            items = sorted(target.items(), key=lambda item: self._born[(kind, item[0])])
+            target.clear()
+            target.update(items)
+
+    def _roles_after(self, person_id: str, order: Order) -> list[Key]:
+        """The roles with an event after `order` naming this person (changed at `order`:
+        they read the name and the roster as they were)."""
+        return [
+            ("role", role)
+            for role, people in self._role_people.items()
+            if person_id in people and self._records[("role", role)][-1].order > order
+        ]
+
+    def _person_at(self, person_id: str, order: Order) -> str | None:
+        """A person's name just before `order`; None if not on the roster then."""
+        history = self._name_history.get(person_id)
+        if not history:
+            return None
+        i = bisect_left(history, order, key=_first)
+        return history[i - 1][1] if i else None
+
+    def _name_at(self, person_id: str, order: Order) -> str:
+        name = self._person_at(person_id, order)
+        return person_id if name is None else name
+
+    def _add_holding(
+        self, order: Order, holding: RoleHolding, holdings: list[tuple[Order, RoleHolding]]
+    ) -> None:
+        holdings.append((order, holding))
+        i = bisect_left(self._role_orders, order)
+        self._role_orders.insert(i, order)
+        self.state.roles.insert(i, holding)
+
+    def _rebuild_roles(self) -> None:
+        pairs = sorted(
+            (pair for holdings in self._holdings.values() for pair in holdings), key=_first
+        )
+        self._role_orders = [order for order, _ in pairs]
+        self.state.roles[:] = [holding for _, holding in pairs]
+
+    # -- devices -----------------------------------------------------------
+
+    def _see_device(self, event: Event, order: Order, device: str) -> None:
+        """List the device (hex key; in the order of its first event) and name it by
+        the first name it records (`by`), first in event order: later events cannot
         rename it, so a device writing "as" someone else shows as itself (attribution)."""
-        device = self._hex(event.device)
-        self.state.devices.setdefault(device, "")
+        devices = self.state.devices
+        first = self._first_seen.get(device)
+        if first is None or order < first:
+            self._first_seen[device] = order
+            if first is None:
+                devices[device] = ""
+            if len(devices) > 1:
+                items = sorted(devices.items(), key=lambda item: self._first_seen[item[0]])
+                if list(devices) != [d for d, _ in items]:
+                    devices.clear()
+                    devices.update(items)
+        known = self._named.get(device)
+        if known is not None and known[0] < order:
+            return
         data = event.data if isinstance(event.data, dict) else {}
         name = data.get("by")
         if name is None and event.type == ev.ENTRY_ADDED:
             name = data.get("author")  # a note in the device's own name carries no `by`
         if not isinstance(name, str) or not name.strip():
             return
-        self._named.add(event.device)
-        self._names[device] = name
-        key = name.strip().casefold()
-        same = [d for d, n in self._names.items() if n.strip().casefold() == key]
-        for d in same:
-            label = self._names[d] if len(same) == 1 else f"{self._names[d]} ({d[:8]})"
-            if self.state.devices[d] != label:
-                self.state.devices[d] = label
-                if d in self._with_entries:
-                    for entry in self.state.entries.values():
-                        if entry.device == d:
-                            entry.signer = label
+        self._named[device] = (order, name)
+        self._seen[event.device][2] = order
+        keys = {name.strip().casefold()}
+        if known is not None:
+            keys.add(known[1].strip().casefold())
+        self._relabel(keys)
+
+    def _relabel(self, keys: set[str]) -> None:
+        """Label the devices named by these (casefolded) names: the name, with the key's
+        first 8 hex digits when more than one device recorded it."""
+        devices, changed = self.state.devices, set()
+        for key in keys:
+            same = [d for d, (_, n) in self._named.items() if n.strip().casefold() == key]
+            for d in same:
+                label = self._named[d][1]
+                if len(same) > 1:
+                    label = f"{label} ({d[:8]})"
+                if devices[d] != label:
+                    devices[d] = label
+                    changed.add(d)
+        if changed:
+            for entry in self.state.entries.values():
+                if entry.device in changed:
+                    entry.signer = devices[entry.device]
+
+    # -- timeline entries ----------------------------------------------------
 
     def _system_entry(self, event: Event, text: str, at: int | None = None) -> None:
-        device = self._hex(event.device)
+        device = self._seen[event.device][0]
         entry_id = f"s{device[:8]}-{event.seq}"
-        self.state.entries[entry_id] = entry = Entry(
+        entry = Entry(
             id=entry_id,
             at=event.hlc[0] if at is None else at,
             recorded_at=event.hlc[0],
@@ -337,23 +503,190 @@ class Fold:
             system=True,
             tick=event.hlc[1],
         )
-        self._signed(entry)
-        self.new_entries.append(entry)
+        self._owned.setdefault(self._key, []).append((entry_id, event.order))
+        if self._reusable is not None:  # replaying: keep the claim this event made before
+            before = self._reusable.pop((entry_id, event.order), None)
+            if before is not None:
+                if (before.text, before.at, before.author) == (text, entry.at, entry.author):
+                    return
+                self._unclaim(entry_id, event.order)
+        self._claim(entry_id, (event.order, _SYSTEM, entry))
 
-    def _signed(self, entry: Entry) -> None:
+    def _claims(self, entry_id: str) -> list[Claim]:
+        """An id's claims, in order. An entry made by one claim and never changed since
+        (most notes, every system entry) keeps no record of it: its claim is rebuilt
+        from the entry itself, so a note costs no memory beyond its Entry."""
+        held = self._slots.get(entry_id)
+        if held is None:
+            entry = self.state.entries.get(entry_id)
+            if entry is None:
+                return []
+            order = (entry.recorded_at, entry.tick, bytes.fromhex(entry.device), entry.seq)
+            if entry.system:
+                return [(order, _SYSTEM, entry)]
+            return [(order, _ADD, replace(entry, tags=list(entry.tags), history=[]))]
+        return [held] if isinstance(held, tuple) else held
+
+    def _claim(self, entry_id: str, claim: Claim) -> None:
+        held = self._slots.get(entry_id)
+        if held is None and self._deferred is None and entry_id not in self.state.entries:
+            _, kind, item = claim  # a new id (a note): the common case, at once
+            if kind == _CHANGE:
+                self._slots[entry_id] = claim  # waits for its entry
+            else:
+                self._settle(entry_id, item if kind == _SYSTEM else self._made(item))
+            return
+        claims: list[Claim] | None = [held] if isinstance(held, tuple) else held
+        if claims is None:
+            claims = self._claims(entry_id)  # an entry's own claim, or none
+        if not claims:
+            self._slots[entry_id] = claim
+            claims = [claim]
+        else:
+            if held is not claims:
+                self._slots[entry_id] = claims
+            if claim[0] > claims[-1][0]:
+                claims.append(claim)
+            else:
+                i = bisect_left(claims, claim[0], key=_first)
+                if i < len(claims) and claims[i][0] == claim[0]:
+                    return  # the same event again
+                claims.insert(i, claim)
+                claims = None  # not the newest: derive from them all
+        if self._deferred is not None:
+            self._deferred.add(entry_id)
+            return
+        dirty = self._batch_slots
+        if dirty is not None and (claims is None or entry_id in dirty):
+            dirty.add(entry_id)  # derived when the batch ends
+            return
+        if claims is None:
+            self._derive(entry_id)
+            return
+        # The newest claim on this id: apply it to the entry as derived so far.
+        _, kind, item = claim
+        entry = self.state.entries.get(entry_id)
+        if kind == _SYSTEM:
+            self._settle(entry_id, item)
+        elif kind == _CHANGE:
+            if entry is not None and not entry.system:
+                self._changed(entry, item)
+        elif entry is None:
+            if len(claims) == 1:
+                self._settle(entry_id, self._made(item))
+            else:
+                self._derive(entry_id)  # amends older than the entry wait for it
+        if len(claims) == 1 and kind != _CHANGE:
+            del self._slots[entry_id]  # the entry is its own record (see _claims)
+
+    def _unclaim(self, entry_id: str, order: Order) -> None:
+        claims = self._claims(entry_id)
+        del claims[bisect_left(claims, order, key=_first)]
+        # none left: [] until derived (absent would mean "the entry is its own claim")
+        self._slots[entry_id] = claims[0] if len(claims) == 1 else claims
+        if self._deferred is None:
+            self._derive(entry_id)
+        else:
+            self._deferred.add(entry_id)
+
+    def _derive(self, entry_id: str) -> None:
+        """An id's entry from its claims, in order: the first `entry.added` makes it
+        (ids are random: a duplicate is a replay and never overwrites), a system entry
+        overwrites, amends and strikes apply in order, those older than the entry
+        once it is made."""
+        entry: Entry | None = None
+        waiting: list[Event] = []
+        for _, claim, item in self._claims(entry_id):
+            if claim == _SYSTEM:
+                entry = item
+            elif claim == _ADD:
+                if entry is None:
+                    entry = self._made(item)
+                    if entry is not None:
+                        for change in waiting:
+                            self._changed(entry, change)
+                        waiting = []
+            elif entry is None:
+                waiting.append(item)
+            elif not entry.system:
+                self._changed(entry, item)
+        self._settle(entry_id, entry)
+        held = self._slots.get(entry_id)
+        if isinstance(held, list) and len(held) < 2:
+            held = held[0] if held else None
+            if held is None:
+                del self._slots[entry_id]  # no claims, no entry
+        if isinstance(held, tuple) and held[1] != _CHANGE:
+            del self._slots[entry_id]  # the entry is its own record (see _claims)
+
+    def _made(self, item: Event | Entry) -> Entry | None:
+        """The entry an `entry.added` makes (None if malformed); from an entry's own
+        claim (see _claims), a fresh copy of it."""
+        if isinstance(item, Entry):
+            return replace(item, tags=list(item.tags), history=[])
+        event, d = item, item.data
+        try:
+            kind, text, author = d.get("kind"), d.get("text"), d.get("author")
+            entry = Entry(
+                d["id"],
+                int(d.get("at") or event.hlc[0]),
+                event.hlc[0],
+                author if isinstance(author, str) else "",
+                kind if kind in ev.USER_ENTRY_KINDS else "note",
+                text if isinstance(text, str) else "",
+                _strs(d["tags"]) if "tags" in d else [],
+                self._seen[event.device][0],
+                event.seq,
+                tick=event.hlc[1],
+            )
+            if entry.kind == "attacker" and d.get("phase") in ev.ATTACK_PHASES:
+                entry.phase = d["phase"]
+        except _MALFORMED:
+            return None
+        return entry
+
+    @staticmethod
+    def _changed(entry: Entry, event: Event) -> None:
+        d = event.data
+        try:
+            by = _str(d, "by")
+            if event.type == ev.ENTRY_STRUCK:
+                entry.struck = _str(d, "reason") or "struck"
+                entry.struck_by = by
+                return
+            entry.history.append(Revision(entry.text, list(entry.tags), by, event.hlc[0]))
+            entry.text = _str(d, "text", entry.text)
+            if "tags" in d:
+                entry.tags = _strs(d["tags"])
+            if entry.kind == "attacker" and (
+                d.get("phase") in ev.ATTACK_PHASES or d.get("phase") == ""
+            ):
+                entry.phase = d["phase"]
+        except _MALFORMED:
+            pass
+
+    def _settle(self, entry_id: str, entry: Entry | None) -> None:
+        """Put an id's derived entry in the state, keeping the object the consumer holds
+        when its place in the timeline is the same."""
+        entries = self.state.entries
+        old = entries.get(entry_id)
+        if entry is None:
+            if old is not None:
+                del entries[entry_id]
+                self.reshaped += 1
+            return
         entry.signer = self.state.devices.get(entry.device, "")
-        self._with_entries.add(entry.device)
+        if old is None:
+            entries[entry_id] = entry
+            self.new_entries.append(entry)
+        elif old is not entry:
+            if (old.at, old.recorded_at, old.tick) == (entry.at, entry.recorded_at, entry.tick):
+                _transplant(entry, old)
+            else:
+                entries[entry_id] = entry
+                self.reshaped += 1
 
-    def _hex(self, device: bytes) -> str:
-        if device not in self._device_hex:
-            self._device_hex[device] = device.hex()
-        return self._device_hex[device]
-
-    def _person_name(self, person_id: str) -> str:
-        person = self.state.people.get(person_id)
-        return person.name if person else person_id
-
-    # -- handlers --------------------------------------------------------
+    # -- handlers: each applies one event to its record, as that record's newest --
 
     def _declared(self, event: Event, d: dict[str, Any]) -> None:
         inc = self.state.incident
@@ -448,77 +781,36 @@ class Fold:
 
     def _role_assumed(self, event: Event, d: dict[str, Any]) -> None:
         role, person_id = d["role"], d["person"]
-        if role not in ev.ROLES or person_id not in self.state.people:
+        order = event.order
+        if role not in ev.ROLES or self._person_at(person_id, order) is None:
             return
         at = event.hlc[0]
-        open_holdings = [h for h in self.state.roles if h.role == role and h.renounced_at is None]
+        holdings = self._holdings.setdefault(role, [])
+        open_holdings = self._open.setdefault(role, [])
         if any(h.person == person_id for h in open_holdings):
             return
         handed_from = ""
         if role in ev.EXCLUSIVE_ROLES:
             for h in open_holdings:
                 h.renounced_at = at
-                handed_from = self._person_name(h.person)
-        self.state.roles.append(RoleHolding(role, person_id, at))
-        text = f"{self._person_name(person_id)} is now {ev.ROLES[role]}"
+                handed_from = self._name_at(h.person, order)
+            open_holdings.clear()
+        holding = RoleHolding(role, person_id, at)
+        open_holdings.append(holding)
+        self._add_holding(order, holding, holdings)
+        text = f"{self._name_at(person_id, order)} is now {ev.ROLES[role]}"
         self._system_entry(
             event, text + (f" (handed over by {handed_from})" if handed_from else "")
         )
 
     def _role_renounced(self, event: Event, d: dict[str, Any]) -> None:
-        for h in self.state.roles:
-            if h.role == d["role"] and h.person == d["person"] and h.renounced_at is None:
+        open_holdings = self._open.get(d["role"], [])
+        for h in list(open_holdings):
+            if h.person == d["person"]:
+                open_holdings.remove(h)
                 h.renounced_at = event.hlc[0]
-                name = self._person_name(h.person)
+                name = self._name_at(h.person, event.order)
                 self._system_entry(event, f"{name} is no longer {ev.ROLES[h.role]}")
-
-    def _entry_added(self, event: Event, d: dict[str, Any]) -> None:
-        entry_id = _str(d, "id")
-        if not entry_id or entry_id in self.state.entries:
-            return  # ids are random; a duplicate is a replay and never overwrites
-        kind = d.get("kind")
-        text = d.get("text")
-        author = d.get("author")
-        self.state.entries[entry_id] = entry = Entry(
-            entry_id,
-            int(d.get("at") or event.hlc[0]),
-            event.hlc[0],
-            author if isinstance(author, str) else "",
-            kind if kind in ev.USER_ENTRY_KINDS else "note",
-            text if isinstance(text, str) else "",
-            _strs(d["tags"]) if "tags" in d else [],
-            self._hex(event.device),
-            event.seq,
-            tick=event.hlc[1],
-        )
-        if entry.kind == "attacker" and d.get("phase") in ev.ATTACK_PHASES:
-            entry.phase = d["phase"]
-        self._signed(entry)
-        self.new_entries.append(entry)
-        if self._orphans:
-            for orphan in self._orphans.pop(entry_id, []):
-                self.apply(orphan)
-
-    def _entry_changed(self, event: Event, d: dict[str, Any]) -> None:
-        entry = self.state.entries.get(d["id"])
-        if entry is None:
-            self._orphans.setdefault(d["id"], []).append(event)
-            return
-        if entry.system:
-            return
-        by = _str(d, "by")
-        if event.type == ev.ENTRY_STRUCK:
-            entry.struck = _str(d, "reason") or "struck"
-            entry.struck_by = by
-            return
-        entry.history.append(Revision(entry.text, list(entry.tags), by, event.hlc[0]))
-        entry.text = _str(d, "text", entry.text)
-        if "tags" in d:
-            entry.tags = _strs(d["tags"])
-        if entry.kind == "attacker" and (
-            d.get("phase") in ev.ATTACK_PHASES or d.get("phase") == ""
-        ):
-            entry.phase = d["phase"]
 
     def _draft_saved(self, event: Event, d: dict[str, Any]) -> None:
         draft_id = _str(d, "id")
@@ -634,9 +926,6 @@ _HANDLERS = {
     ev.PERSON_SET: Fold._person_set,
     ev.ROLE_ASSUMED: Fold._role_assumed,
     ev.ROLE_RENOUNCED: Fold._role_renounced,
-    ev.ENTRY_ADDED: Fold._entry_added,
-    ev.ENTRY_AMENDED: Fold._entry_changed,
-    ev.ENTRY_STRUCK: Fold._entry_changed,
     ev.DRAFT_SAVED: Fold._draft_saved,
     ev.DRAFT_APPROVED: Fold._draft_approved,
     ev.POLICY_SET: Fold._policy_set,
@@ -651,5 +940,5 @@ _HANDLERS = {
 def fold(events: Iterable[Event]) -> IncidentState:
     """The state of an incident, from its events in any order."""
     f = Fold()
-    f.apply_all(sorted(events, key=lambda e: e.order))
+    f.apply_all(sorted(events, key=_event_order))
     return f.state

@@ -447,6 +447,28 @@ class Store:
                 )
         return out
 
+    def last_rows(self) -> list[Row]:
+        """Each device's newest row (its head), by an index seek per device: what an
+        append needs (the chain) without reading the feeds."""
+        with self._lock:
+            devices = self._conn.execute("SELECT id, key FROM devices ORDER BY id").fetchall()
+            out = []
+            for dev, key in devices:
+                row = self._last_row(key, dev)
+                if row is not None:
+                    out.append(row)
+            return out
+
+    def row(self, device: bytes, seq: int) -> Row | None:
+        """One device's row at `seq`, or None."""
+        with self._lock:
+            found = self._conn.execute(
+                "SELECT e.seq, e.prev, e.box, e.sig FROM events e JOIN devices d ON d.id = e.dev "
+                "WHERE d.key=? AND e.seq=?",
+                (device, seq),
+            ).fetchone()
+        return Row(device, *found) if found else None
+
     def heads(self) -> dict[bytes, int]:
         """Each device's highest seq: the file's version vector."""
         with self._lock:

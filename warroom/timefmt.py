@@ -15,6 +15,25 @@ def iso(ms: int | None) -> str:
         return f"(invalid time {ms})"  # written by a buggy or hostile device: show, never crash
 
 
+INVALID = "?"
+"""How a time no calendar holds is shown (see `strf`)."""
+
+
+def strf(ms: int | None, layout: str, *, local: bool = False, invalid: str = INVALID) -> str:
+    """`ms` laid out with strftime, in UTC (or this machine's local time).
+
+    The one formatter every screen uses: a time no calendar holds (year 10000 and
+    later, before year 1, written by a buggy or hostile device's clock) comes back as
+    `invalid`, never as an exception."""
+    if ms is None:
+        return invalid
+    try:
+        moment = datetime.fromtimestamp(ms / 1000, UTC)
+        return (moment.astimezone() if local else moment).strftime(layout)
+    except (ValueError, OverflowError, OSError):
+        return invalid
+
+
 def parse_iso(text: str) -> int:
     """Parse ISO 8601; a time without an offset is taken as UTC."""
     try:

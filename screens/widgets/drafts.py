@@ -9,7 +9,6 @@ recomputed when the draft or the policy changes, so redrawing the pane costs no 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -18,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from warroom.sanitize import one_line
 from warroom.state import Draft
+from warroom.timefmt import strf
 
 from ..safe import assemble
 
@@ -34,7 +34,7 @@ def changed_at(ms: int) -> str:
     """When a draft last changed: HH:MMZ, as the roster and the timeline say it (UTC)."""
     if not ms:
         return "--:--Z"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%H:%MZ")
+    return strf(ms, "%H:%MZ")
 
 
 def draft_label(draft: Draft, prefixes: tuple[str, ...]) -> str:

@@ -12,11 +12,12 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Static
 
+from ..keys import APP_KEYS, KEY_LINE_PALETTE
+
 ALWAYS = ("help", "palette", "quit")
 """Binding ids always on the key line: the ways to every other key, and out."""
-PALETTE = Binding("ctrl+p", "command_palette", "Palette", id="palette")
-HELP = Binding("question_mark", "help", "Help", id="help")
-QUIT = Binding("ctrl+q", "quit", "Quit", id="quit")
+_APP = {b.id: b for b in APP_KEYS}
+PALETTE, HELP, QUIT = KEY_LINE_PALETTE, _APP["help"], _APP["quit"]
 MORE = "…"
 
 

@@ -4,8 +4,6 @@ holders hold it and who held it before (the last handoff), or a person's contact
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -15,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from warroom.events import ROLE_DUTIES, ROLES
 from warroom.state import IncidentState, Person
+from warroom.timefmt import strf
 
 from ..safe import assemble
 
@@ -44,10 +43,7 @@ def role_prompt(state: IncidentState, role: str) -> Text:
 
 
 def _hhmm(ms: int) -> str:
-    try:
-        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%H:%MZ")
-    except (ValueError, OverflowError, OSError):
-        return "?"
+    return strf(ms, "%H:%MZ")
 
 
 def role_details(state: IncidentState, role: str) -> Text:

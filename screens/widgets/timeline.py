@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from bisect import insort
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
@@ -24,9 +22,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from warroom.state import TIMELINE_ORDER, Entry, attribution
+from warroom.timefmt import INVALID, strf
 
+from ..keys import TIMELINE_KEYS
 from ..safe import assemble
 
+STAMP_WIDTH = len("11-18 11:06 Z")
+"""A stamp's cells: an invalid one is padded to them, so the columns stay in line."""
 KIND_STYLE = {
     "decision": "bold",
     "attacker": "bold reverse",
@@ -39,14 +41,7 @@ KIND_STYLE = {
 
 class TimelineView(ScrollView, can_focus=True):
     BORDER_TITLE = "3 Timeline"
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="timeline.up"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="timeline.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="timeline.page-up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="timeline.page-down"),
-        Binding("home", "jump(0)", "First", show=False, id="timeline.home"),
-        Binding("end", "jump(-1)", "Last", show=False, id="timeline.end"),
-    ]
+    BINDINGS = TIMELINE_KEYS
 
     cursor: reactive[int] = reactive(-1, always_update=True)
     utc: reactive[bool] = reactive(True)
@@ -163,10 +158,10 @@ class TimelineView(ScrollView, can_focus=True):
     # -- rendering -----------------------------------------------------------
 
     def _stamp(self, ms: int) -> str:
-        moment = datetime.fromtimestamp(ms / 1000, UTC)
-        if not self.utc:
-            return moment.astimezone().strftime("%m-%d %H:%M") + " L"
-        return moment.strftime("%m-%d %H:%M") + " Z"
+        shown = strf(ms, "%m-%d %H:%M", local=not self.utc, invalid="")
+        if not shown:  # a time no calendar holds: a hostile or broken clock
+            return f"{INVALID:<{STAMP_WIDTH}}"
+        return shown + (" Z" if self.utc else " L")
 
     def line_text(self, entry: Entry) -> Text:
         kind_style = KIND_STYLE.get(entry.kind, "")

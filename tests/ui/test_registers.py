@@ -334,8 +334,8 @@ async def test_hashing_shows_progress_and_survives_closing_the_register(
         progress(1000, 1000)
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
-    monkeypatch.setattr("warroom.screens.evidence.sha256_file", slow_sha256)
-    monkeypatch.setattr("warroom.screens.evidence.PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr("warroom.screens.hashing.sha256_file", slow_sha256)
+    monkeypatch.setattr("warroom.screens.hashing.PROGRESS_SECONDS", 0.0)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await open_register(pilot, ui, "e")

@@ -1,4 +1,6 @@
-"""The fold is deterministic: any arrival order of the same events gives the same state."""
+"""The fold is deterministic: any arrival order of the same events gives the same state,
+whether the events are sorted first (`fold`) or applied one by one as they arrive
+(`Fold.apply`), and a late event is applied once, never by re-applying the others."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 
 from warroom import events as ev
 from warroom.events import Event
-from warroom.state import fold
+from warroom.state import Fold, fold
 
 DEVICES = [bytes([i]) * 32 for i in range(1, 4)]
 ENTRY_IDS = ["e1", "e2", "e3"]
@@ -105,6 +107,11 @@ def event_logs(draw: st.DrawFn) -> list[Event]:
 def test_any_arrival_order_gives_the_same_state(log: list[Event], data: st.DataObject) -> None:
     shuffled = data.draw(st.permutations(log))
     assert fold(shuffled).to_dict() == fold(log).to_dict()
+    one_by_one = Fold()
+    for event in shuffled:  # in arrival order, unsorted
+        one_by_one.apply(event)
+    assert one_by_one.state == fold(log)
+    assert one_by_one.state.to_dict() == fold(log).to_dict()
 
 
 @settings(max_examples=100, deadline=None)
@@ -173,3 +180,84 @@ def test_editing_an_approved_draft_withdraws_the_approval() -> None:
     log.append(Event(d, 3, (3, 0), ev.DRAFT_SAVED, {"id": "d1", "fields": {"body": "v2"}}))
     draft = fold(log).drafts["d1"]
     assert (draft.status, draft.approvals) == ("draft", [])
+
+
+class CountingFold(Fold):
+    """Counts every `apply`: a rebuild would re-apply the events already folded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.applied = 0
+
+    def apply(self, event: Event) -> bool:
+        self.applied += 1
+        return super().apply(event)
+
+
+def test_a_late_event_is_applied_once_and_nothing_is_rebuilt() -> None:
+    ann, bob = DEVICES[0], DEVICES[1]
+    log = [
+        Event(ann, 1, (1, 0), ev.INCIDENT_DECLARED, {"codename": "c", "by": "Ann"}),
+        Event(ann, 2, (2, 0), ev.STEP_ADDED, {"id": "s1", "phase": "p", "title": "T"}),
+        Event(ann, 3, (4, 0), ev.ENTRY_ADDED, {"id": "e1", "text": "one", "author": "Ann"}),
+        Event(ann, 4, (6, 0), ev.INCIDENT_SET, {"fields": {"status": "resolved"}}),
+        Event(ann, 5, (8, 0), ev.STEP_SET, {"id": "s1", "status": "done", "by": "Ann"}),
+    ]
+    late = [  # bob's events, written before ann's last ones, arriving after them
+        Event(bob, 1, (3, 0), ev.ENTRY_ADDED, {"id": "e2", "text": "two", "author": "Bo"}),
+        Event(bob, 2, (5, 0), ev.INCIDENT_SET, {"fields": {"status": "contained"}}),
+        Event(bob, 3, (7, 0), ev.STEP_SET, {"id": "s1", "status": "done", "by": "Bo"}),
+    ]
+    f = CountingFold()
+    for event in log:
+        assert f.apply(event) is False
+    for event in late:
+        assert f.apply(event) is True  # late, and applied there and then
+    assert f.applied == len(log) + len(late)  # exactly once each: no re-application
+    assert f.late == len(late)
+    assert f.state == fold(log + late)
+    assert f.state.to_dict() == fold(log + late).to_dict()
+    # what the late events changed, as an in-order fold has it
+    assert [e.id for e in f.state.timeline() if not e.system] == ["e2", "e1"]
+    assert f.state.incident.resolved_at == 6  # resolved after bob's "contained"
+    done = [e for e in f.state.timeline() if e.text.startswith("Step 'T'")]
+    assert [e.author for e in done] == ["Bo"]  # bob set it first; ann's set changed nothing
+
+
+def test_the_fold_needs_no_last_order() -> None:
+    """`last_order` is informational: a fold that forgets it still folds late events."""
+    d = DEVICES[0]
+    log = [
+        Event(d, i, (10 - i, 0), ev.ENTRY_ADDED, {"id": f"e{i}", "text": "x"}) for i in (1, 2, 3)
+    ]
+    f = Fold()
+    for event in log:
+        f.apply(event)
+        f.last_order = None
+    assert f.state == fold(log)
+
+
+def test_an_amend_older_than_its_entry_waits_for_it() -> None:
+    d = DEVICES[0]
+    amend = Event(d, 1, (1, 0), ev.ENTRY_AMENDED, {"id": "e1", "text": "second", "by": "b"})
+    added = Event(d, 2, (2, 0), ev.ENTRY_ADDED, {"id": "e1", "text": "first", "author": "a"})
+    stray = Event(d, 3, (3, 0), ev.ENTRY_STRUCK, {"id": "nowhere", "reason": "r"})
+    for arrival in ([amend, added, stray], [stray, added, amend]):
+        f = Fold()
+        for event in arrival:
+            f.apply(event)
+        entry = f.state.entries["e1"]
+        assert entry.text == "second" and [r.text for r in entry.history] == ["first"]
+        assert set(f.state.entries) == {"e1"}  # a change to an id never added makes nothing
+
+
+def test_a_device_is_named_by_its_first_name_in_event_order_not_arrival() -> None:
+    d = DEVICES[0]
+    later = Event(d, 2, (5, 0), ev.ENTRY_ADDED, {"id": "e1", "text": "x", "author": "Mallory"})
+    earlier = Event(d, 1, (1, 0), ev.STEP_SET, {"id": "s9", "by": "Ann"})
+    f = Fold()
+    f.apply(later)
+    assert f.state.devices == {d.hex(): "Mallory"}
+    f.apply(earlier)
+    assert f.state.devices == {d.hex(): "Ann"}
+    assert f.state.entries["e1"].signer == "Ann"

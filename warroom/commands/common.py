@@ -107,23 +107,36 @@ def device() -> Device:
 
 
 @contextmanager
-def unlocked(path: Path, passphrase_file: Path | None) -> Iterator[Session]:
-    """Open an incident for one command; report integrity problems on stderr."""
+def unlocked(path: Path, passphrase_file: Path | None, *, fold: bool = True) -> Iterator[Session]:
+    """Open an incident for one command; report integrity problems on stderr.
+
+    `fold=False`, for a command that appends without looking at the state: only each
+    device's newest row is read (Session.unlock); if the command reads the state
+    after all, the whole file is folded then, and what that finds is reported after."""
     if not path.exists():
         raise Failure(f"{path}: no such file")
     passphrase = read_passphrase(passphrase_file)
     try:
-        session = Session.unlock(path, passphrase, device=device())
+        session = Session.unlock(path, passphrase, device=device(), fold=fold)
     except SessionError as exc:
         raise Failure(str(exc)) from None
+    warned: set[object] = set()
     try:
-        for problem in [*session.problems, *session.rollbacks]:
-            click.echo(f"warroom: warning: {problem} (run `warroom verify`)", err=True)
+        _warn(session, warned)
         yield session
+        if not fold:
+            _warn(session, warned)
     except SessionError as exc:
         raise Failure(str(exc)) from None
     finally:
         session.close()
+
+
+def _warn(session: Session, warned: set[object]) -> None:
+    for problem in [*session.problems, *session.rollbacks]:
+        if problem not in warned:
+            warned.add(problem)
+            click.echo(f"warroom: warning: {problem} (run `warroom verify`)", err=True)
 
 
 def dump_json(data: Any) -> None:

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from warroom import events as ev
 from warroom import metrics as metrics_mod
 from warroom.export import timeline as timeline_export
-from warroom.export.tabular import md_table, md_text
 from warroom.iocs import IndicatorRow
 from warroom.state import IncidentState
+from warroom.tabular import md_table, md_text
 from warroom.timefmt import iso
 
 _NONE = "_Not recorded._"

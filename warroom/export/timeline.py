@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from warroom.export.tabular import md_table, md_text, to_csv
 from warroom.state import Entry, attribution, entry_dict
+from warroom.tabular import md_table, md_text, to_csv
 from warroom.timefmt import iso
 
 COLUMNS = (

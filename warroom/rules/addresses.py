@@ -20,10 +20,7 @@ import re
 from collections.abc import Iterable
 from email.errors import ObsoleteHeaderDefect
 from email.headerregistry import HeaderRegistry
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from warroom.rules.policy import Policy
+from typing import Protocol
 
 _REGISTRY = HeaderRegistry()
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -75,7 +72,18 @@ def is_hostname(domain: str) -> bool:
     return len(labels) >= 2 and all(LABEL.fullmatch(label) for label in labels)
 
 
-def is_internal(address: str, policy: Policy) -> bool:
+class InternalDomains(Protocol):
+    """What `is_internal` needs of a policy (`warroom.rules.policy.Policy` has it).
+    Named here, not imported: the policy checks its domains with `is_hostname`,
+    so importing it back would make a cycle."""
+
+    @property
+    def internal_domains(self) -> tuple[str, ...]: ...
+    @property
+    def include_subdomains(self) -> bool: ...
+
+
+def is_internal(address: str, policy: InternalDomains) -> bool:
     """Whether address (an addr-spec or a typed value) is at one of the policy's
     internal domains. Unparsable, odd or lookalike domains are external."""
     spec = parse_address(address)

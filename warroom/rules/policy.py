@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-import json
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
@@ -40,6 +38,7 @@ from typing import Any
 from warroom.limits import MAX_POLICY_PATTERNS
 from warroom.rules.addresses import is_hostname
 from warroom.rules.matcher import Pattern, PatternError, compile_all, compile_pattern, matches_empty
+from warroom.tomlfile import TomlError, parse, read_text
 
 DEFAULT_RESOURCE = "policy.toml"
 MAX_POLICY_CHARS = 1_000_000
@@ -60,14 +59,10 @@ _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class PolicyError(ValueError):
-    """A policy that cannot be used; str() is `source:LINE: message`."""
-
-    def __init__(self, source: str, line: int, message: str) -> None:
-        self.source = source
-        self.line = line
-        self.message = message
-        super().__init__(f"{source}:{line}: {message}" if line else f"{source}: {message}")
+class PolicyError(TomlError):
+    """A policy that cannot be used; str() is `source:LINE: message` (`source:
+    message` when no line applies: line 0 or None). Constructed as
+    `PolicyError(source, line, message)`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +107,12 @@ class Policy:
 
 
 class _Bad(Exception):
-    """A semantic error at a key path; `value` helps find the line of a list item."""
+    """A semantic error at a key path (list items by index: `("vendors", 0, "name")`)."""
 
-    def __init__(self, path: Sequence[str | int], message: str, value: str | None = None):
+    def __init__(self, path: Sequence[str | int], message: str) -> None:
         super().__init__(message)
         self.path = tuple(path)
         self.message = message
-        self.value = value
 
 
 # ---------------------------------------------------------------------------
@@ -131,14 +125,9 @@ def parse_policy(text: str, source: str = "policy") -> Policy:
 
 
 def load_policy_file(path: str | Path) -> Policy:
+    """A policy from a file (UTF-8; errors name the file)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise PolicyError(str(path), 0, "not UTF-8 text") from None
-    except OSError as exc:
-        raise PolicyError(str(path), 0, f"cannot read: {exc.strerror or exc}") from None
-    return parse_policy(text, str(path))
+    return parse_policy(read_text(path, error=PolicyError), str(path))
 
 
 def default_policy_text() -> str:
@@ -162,30 +151,11 @@ def _parse(text: str, source: str, base: Policy | None) -> Policy:
         raise PolicyError(
             source, 0, f"the policy is {len(text):,} characters; the most is {MAX_POLICY_CHARS:,}"
         )
+    doc = parse(text, source, error=PolicyError, syntax="invalid TOML")
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line, message = _toml_error(str(exc), text)
-        raise PolicyError(source, line, message) from None
-    try:
-        return _build(data, text, source, base)
+        return _build(doc.data, text, source, base)
     except _Bad as bad:
-        raise PolicyError(source, _Locator(text).line(bad.path, bad.value), bad.message) from None
-
-
-_TOML_AT = re.compile(
-    r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$"
-)
-
-
-def _toml_error(message: str, text: str) -> tuple[int, str]:
-    match = _TOML_AT.match(message)
-    if not match:
-        return 1, f"invalid TOML: {message}"
-    msg = match.group("msg")
-    if match.group("line"):
-        return int(match.group("line")), f"invalid TOML: {msg} (column {match.group('col')})"
-    return max(1, len(text.splitlines())), f"invalid TOML: {msg} (at end of file)"
+        raise doc.error(bad.path, bad.message) from None
 
 
 def _build(data: dict[str, Any], text: str, source: str, base: Policy | None) -> Policy:
@@ -304,7 +274,7 @@ def _domains(path: Sequence[str | int], value: Any, *, allow_empty: bool) -> tup
         raise _Bad(path, f"{_name(path)} must list at least one domain")
     for i, domain in enumerate(items):
         if not is_hostname(domain):
-            raise _Bad((*path, i), _bad_domain(_name(path), domain), domain)
+            raise _Bad((*path, i), _bad_domain(_name(path), domain))
     return tuple(dict.fromkeys(items))
 
 
@@ -333,16 +303,14 @@ def _patterns(path: Sequence[str | int], value: Any) -> tuple[str, ...]:
     for i, pattern in enumerate(items):
         where = _name((*path, i))
         if not pattern.strip():
-            raise _Bad((*path, i), f"{where} is empty", pattern)
+            raise _Bad((*path, i), f"{where} is empty")
         try:
             compiled = compile_pattern(pattern)
         except PatternError as exc:
             shown = pattern if len(pattern) <= 60 else pattern[:59] + "…"
-            raise _Bad((*path, i), f"{where}: invalid regex {shown!r}: {exc}", pattern) from None
+            raise _Bad((*path, i), f"{where}: invalid regex {shown!r}: {exc}") from None
         if matches_empty(compiled):
-            raise _Bad(
-                (*path, i), f"{where}: regex {pattern!r} matches empty text (every draft)", pattern
-            )
+            raise _Bad((*path, i), f"{where}: regex {pattern!r} matches empty text (every draft)")
     return tuple(items)
 
 
@@ -353,7 +321,6 @@ def _words(path: Sequence[str | int], value: Any) -> frozenset[str]:
             raise _Bad(
                 (*path, i),
                 f"{_name((*path, i))}: {word!r} is not one word (letters or digits)",
-                word,
             )
     return frozenset(w.casefold().replace("\u2019", "'") for w in items)
 
@@ -383,76 +350,3 @@ def _vendors(path: Sequence[str | int], value: Any) -> tuple[Vendor, ...]:
         most = MAX_POLICY_PATTERNS
         raise _Bad(path, f"{_name(path)} name {names:,} vendors and aliases; the most is {most:,}")
     return tuple(out)
-
-
-# ---------------------------------------------------------------------------
-# finding the line of a key
-
-
-_BARE = r"[A-Za-z0-9_-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*'"
-_KEY = re.compile(rf"^\s*((?:{_BARE})(?:\s*\.\s*(?:{_BARE}))*)\s*=")
-_ARRAY_TABLE = re.compile(rf"^\s*\[\[\s*((?:{_BARE})(?:\s*\.\s*(?:{_BARE}))*)\s*\]\]")
-_TABLE = re.compile(rf"^\s*\[\s*((?:{_BARE})(?:\s*\.\s*(?:{_BARE}))*)\s*\]")
-_PART = re.compile(_BARE)
-
-
-def _split(dotted: str) -> tuple[str, ...]:
-    parts = []
-    for match in _PART.finditer(dotted):
-        part = match.group(0)
-        if part.startswith('"'):
-            part = json.loads(part)
-        elif part.startswith("'"):
-            part = part[1:-1]
-        parts.append(part)
-    return tuple(parts)
-
-
-class _Locator:
-    """Best-effort line numbers of TOML keys, tables and list items."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.index: dict[tuple[str | int, ...], int] = {}
-        self.starts: list[int] = []
-        counts: dict[tuple[str, ...], int] = {}
-        current: tuple[str | int, ...] = ()
-        in_multiline: str | None = None
-        for n, line in enumerate(self.lines, 1):
-            if in_multiline:
-                if line.count(in_multiline) % 2 == 1:
-                    in_multiline = None
-                continue
-            if match := _ARRAY_TABLE.match(line):
-                name = _split(match.group(1))
-                i = counts.get(name, 0)
-                counts[name] = i + 1
-                current = (*name, i)
-                self._mark(name, n)
-                self._mark(current, n)
-            elif match := _TABLE.match(line):
-                current = _split(match.group(1))
-                self._mark(current, n)
-            elif match := _KEY.match(line):
-                self._mark((*current, *_split(match.group(1))), n)
-            for quotes in ('"""', "'''"):
-                if line.count(quotes) % 2 == 1:
-                    in_multiline = quotes
-
-    def _mark(self, path: tuple[str | int, ...], n: int) -> None:
-        self.index.setdefault(path, n)
-        self.starts.append(n)
-
-    def line(self, path: Sequence[str | int], value: str | None = None) -> int:
-        path = tuple(path)
-        while path and path not in self.index:
-            path = path[:-1]
-        start = self.index.get(path, 1) if path else 1
-        if value:
-            following = [s for s in self.starts if s > start]
-            end = min(following) if following else len(self.lines) + 1
-            wanted = {value, json.dumps(value)[1:-1]}
-            for n in range(start, end):
-                if any(w in self.lines[n - 1] for w in wanted):
-                    return n
-        return start
