@@ -26,16 +26,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from warroom import crypto
+from warroom import crypto, gcpause
 from warroom import events as ev
 from warroom import heads as known_heads
 from warroom.clock import MAX_SKEW_MS, Hlc, HybridClock
@@ -176,19 +174,6 @@ def skew_reason(stamp_ms: int) -> str:
     )
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while a load makes 100k objects that hold no cycles:
-    otherwise its repeated full passes cost a third of the open time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _problem(row: Row, reason: str) -> Problem:
     device = row.device.hex() if isinstance(row.device, bytes) else "unknown-device"
     seq = row.seq if type(row.seq) is int else -1
@@ -269,7 +254,7 @@ class Ledger:
         self._data_version = self.store.data_version()
         # What is known was committed before it was recorded: read it before the rows.
         known = self._known.load()
-        with gc_paused():
+        with gcpause.paused():
             opened = self._read(self.store.rows())
         anchors = {device: head.seq for device, head in known.items()}
         seen = self._seen(anchors, self.store.row)
@@ -314,7 +299,7 @@ class Ledger:
             return None
         self._data_version = version
         after = {device: seq for device, (seq, _) in self.heads.items()}
-        with gc_paused():
+        with gcpause.paused():
             opened = self._read(self.store.rows(after))
         self.remember_heads(soon=True)
         return opened

@@ -17,11 +17,12 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Self
 
+from warroom import gcpause
 from warroom import heads as known_heads
 from warroom.clock import MAX_SKEW_MS, HybridClock
 from warroom.device import Device, load_device
 from warroom.events import Event
-from warroom.ledger import Header, Ledger, Problem, VerifyReport, gc_paused, open_store, unwrap_key
+from warroom.ledger import Header, Ledger, Problem, VerifyReport, open_store, unwrap_key
 from warroom.state import Entry, Fold, IncidentState
 from warroom.store import Store
 
@@ -168,7 +169,7 @@ class Replica:
         opened = self.ledger.read_all()
         self._fold = Fold()
         self._reshaped = 0
-        with gc_paused():
+        with gcpause.paused():
             self._fold.apply_all(opened)
         self._folded = True
         self.folds += 1
@@ -178,7 +179,7 @@ class Replica:
         is order-independent, so a late one replays its own record only (state.py)."""
         if not self._folded or not events:
             return
-        with gc_paused():
+        with gcpause.paused():
             self._fold.apply_all(events)
         if self._fold.reshaped != self._reshaped:
             self._reshaped = self._fold.reshaped

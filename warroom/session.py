@@ -40,7 +40,6 @@ from warroom.ledger import (  # re-exported: the CLI, the UI and the tests name 
     Problem,
     VerifyReport,
     WrongPassphrase,
-    gc_paused,
     new_file,
     open_store,
     skew_reason,
@@ -69,7 +68,6 @@ __all__ = [
     "SessionError",
     "VerifyReport",
     "WrongPassphrase",
-    "gc_paused",
     "open_store",
     "skew_reason",
 ]
