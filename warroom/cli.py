@@ -393,7 +393,8 @@ def roster_add(
     texts = textin.merge_json(from_json, ROSTER_JSON, texts)
     if not texts["name"]:
         raise Failure('a person needs a name: NAME, or "name" in --from-json')
-    with unlocked(path, passphrase_file) as session:
+    # Adding a person appends only; giving them a role looks them up in the state.
+    with unlocked(path, passphrase_file, fold=bool(roles)) as session:
         person_id = session.add_person(
             texts.pop("name"),
             **texts,

@@ -27,9 +27,9 @@ cli(sys.argv[1:], prog_name="warroom")
 """Runs the real command line, and says how many rows its ledger decrypted."""
 
 
-def opened(cli, *args: str | Path, input: str | None = None) -> tuple[int, str]:  # noqa: A002
+def opened(cli, *args: str | Path) -> tuple[int, str]:
     proc = cli.popen(["-c", COUNTING, *args])
-    stdout, stderr = proc.communicate(input, timeout=60)
+    stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
     counts = re.findall(r"^rows opened: (\d+)$", stderr, re.MULTILINE)
     assert len(counts) == 1, stderr
@@ -76,3 +76,27 @@ def test_damage_before_a_cheap_note_is_caught_after_it(
     assert proc.stdout.splitlines()[-1].endswith(f"after the damage  ({entry})")
     # The new row chains to the device's last row: only the deleted one is a problem.
     assert len([line for line in proc.stderr.splitlines() if "warning" in line]) == 1
+
+
+def test_other_append_only_commands_decrypt_only_the_heads(
+    cli, incident: Path, passphrase: str
+) -> None:
+    fill(incident, passphrase)
+    cheap = [
+        ("incident", "set", incident, "summary", "replica exposed"),
+        ("followup", "add", incident, "rotate the svc-backup key"),
+        ("roster", "add", incident, "Ann Lee", "--email", "ann@example.com"),
+    ]
+    for args in cheap:
+        rows, _ = opened(cli, *args)
+        assert rows == 1, args  # the device's newest row only
+    # What needs the state still reads it all: a role looks the person up, and a
+    # status change says when the incident was resolved.
+    rows, _ = opened(cli, "roster", "add", incident, "Bob Stone", "--role", "scribe")
+    assert rows > NOTES
+    rows, stdout = opened(cli, "incident", "set", incident, "status", "resolved")
+    assert rows > NOTES and "review due" in stdout
+    state = cli("show", incident, "--format", "json")
+    assert "rotate the svc-backup key" in state.stdout
+    assert "replica exposed" in state.stdout and "Ann Lee" in state.stdout
+    assert cli("verify", incident).returncode == 0

@@ -340,7 +340,7 @@ def followup_add(
     given = textin.merge_json(from_json, FOLLOWUP_JSON, given)
     if not given["title"]:
         raise Failure('a follow-up needs a title: TITLE, or "title" in --from-json')
-    with unlocked(path, passphrase_file) as session:
+    with unlocked(path, passphrase_file, fold=False) as session:  # appends only
         click.echo(
             session.add_followup(given["title"], kind=kind, owner=given["owner"] or "", due=due)
         )
@@ -420,12 +420,16 @@ def incident_set(path: Path, field: str, value: str, passphrase_file: Path | Non
         if value.upper().removeprefix("SEV") not in ("1", "2", "3", "4"):
             raise Failure("severity must be 1, 2, 3 or 4")
         typed = int(value.upper().removeprefix("SEV"))
-    with unlocked(path, passphrase_file) as session:
+    # Only a status change reads the state back (when it was resolved): the rest append
+    # without folding the file.
+    with unlocked(path, passphrase_file, fold=name == "status") as session:
         session.set_incident(**{name: typed})
-        inc = session.state.incident
+        resolved = session.state.incident if name == "status" else None
     click.echo(f"{field}: {one_line(str(typed))}")
-    if name == "status" and inc.resolved_at:
-        click.echo(f"resolved at {iso(inc.resolved_at)}; review due {iso(inc.review_due)[:10]}")
+    if resolved is not None and resolved.resolved_at:
+        click.echo(
+            f"resolved at {iso(resolved.resolved_at)}; review due {iso(resolved.review_due)[:10]}"
+        )
 
 
 @click.command("metrics")
