@@ -11,15 +11,35 @@ from textual.widgets import Static
 
 from warroom.events import ATTACK_PHASES, USER_ENTRY_KINDS
 
-from .keys import HELP_KEYS, MAIN_KEYS, REGISTERS
+from .keys import (
+    DRAFT_KEYS,
+    EXPORT_KEYS,
+    FORM_KEYS,
+    HELP_KEYS,
+    MAIN_KEYS,
+    REGISTERS,
+    TIMELINE_KEYS,
+    WIZARD_KEYS,
+)
 from .widgets.keyhints import key_label
 
 RULES = (
     'Email subject: exactly "Attorney Work Project", nothing else; chat starts with it.\n'
     "Any recipient outside the company: the email is GPG-encrypted.\n"
     'SMS only says "move to a secure channel".\n'
-    'Never "we take security (very) seriously". Public statements carry their date.'
+    'Never "we take security (very) seriously". Public statements carry their date.\n'
+    "An encrypted email needs a key for every recipient and the sender.\n"
+    'An "Attorney Work Project" email goes to counsel (the roster\'s legal role).'
 )
+
+OTHER_SCREENS = [
+    ("The timeline (3)", TIMELINE_KEYS),
+    ("The draft editor", DRAFT_KEYS),
+    ("Export (x)", EXPORT_KEYS),
+    ("The registers' forms", FORM_KEYS),
+    ("Declaring (warroom new)", WIZARD_KEYS),
+]
+"""Keys of the other screens, as remapped; each id is in the key contract (keys.py)."""
 
 NOTE_SYNTAX = [
     ("decision: text", f"a note of that kind: {', '.join(USER_ENTRY_KINDS)}"),
@@ -52,6 +72,12 @@ class HelpScreen(ModalScreen[None]):
                 for b in register.keys
             )
             registers.add_row(Text(register.title), Text(keys))
+        for title, bindings in OTHER_SCREENS:
+            keys = "  ".join(
+                f"{key_label(keymap.get(b.id or '', b.key))} {b.description.lower()}"
+                for b in bindings
+            )
+            registers.add_row(Text(title), Text(keys))
         with VerticalScroll(id="help-box"):
             yield Static("[b]Keys[/b]")
             yield Static(table)
@@ -59,6 +85,6 @@ class HelpScreen(ModalScreen[None]):
             yield Static(RULES, markup=False)
             yield Static("\n[b]Note prefixes[/b] (n, then type)")
             yield Static(prefixes)
-            yield Static("\n[b]In the registers[/b]")
+            yield Static("\n[b]In the registers and the other screens[/b]")
             yield Static(registers)
             yield Static("\nctrl+p opens the command palette: every action is there too.")

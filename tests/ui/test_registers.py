@@ -237,6 +237,10 @@ async def test_help_lists_the_new_keys_and_the_note_prefixes(make_app, ui) -> No
         for words in ("Evidence", "Indicators", "Attack metrics", "Follow-ups", "Export drafts"):
             assert words in text
         assert "attacker/detected: text" in text
+        # The other screens' keys too, and the rules that need a key or counsel.
+        assert "^a approve" in text and "^f quick fix" in text
+        assert "pageup page up" in text and "^r new codename" in text
+        assert "needs a key for every recipient" in text and "legal role" in text
 
 
 async def test_the_palette_offers_the_registers_and_their_own_keys(make_app, ui) -> None:
