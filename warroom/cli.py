@@ -490,7 +490,8 @@ def run_console(
     unlocking = None
     if path is not None and passphrase is not None:
         unlocking = Session.unlock_in_background(path, passphrase, device=this_device)
-    options.setdefault("keymap", console_keymap())
+    if options.get("keymap") is None:  # `demo` checked it before making the incident
+        options["keymap"] = console_keymap()
     app_module = importlib.import_module("warroom.screens.app")
     app = app_module.build_app(
         path,
@@ -582,9 +583,10 @@ def demo(directory: Path | None, no_open: bool, auto_lock: float) -> None:
     """
     from warroom.demo import create_demo, demo_passphrase
 
+    keymap = None
     if not no_open:
         require_terminal("demo")  # before making anything: nothing left half-done
-        console_keymap()
+        keymap = console_keymap()
     directory = directory or Path(platformdirs.user_data_dir("warroom")) / "demo"
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     passphrase = demo_passphrase()
@@ -610,7 +612,7 @@ def demo(directory: Path | None, no_open: bool, auto_lock: float) -> None:
     if no_open:
         click.echo(f"Open it with: warroom open {path} --passphrase-file {pass_file}")
         return
-    run_console(path, auto_lock, passphrase=passphrase)
+    run_console(path, auto_lock, passphrase=passphrase, keymap=keymap)
 
 
 for command in (

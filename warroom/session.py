@@ -212,8 +212,8 @@ class Session(Replica):
     @contextmanager
     def acting_as(self, name: str) -> Iterator[Session]:
         """Record the changes made inside as made by `name` (their `by`, and the author
-        of notes): for writing up what others did, as the demo tells its story. This
-        device still signs them; only the name they carry differs."""
+        of notes): for writing up what someone else did or said. This device still
+        signs them, and every reader shows both names ("Ann Lee, via bob-laptop")."""
         device = self.device
         self.device = Device(device.signing_key, name)
         try:

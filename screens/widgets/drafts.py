@@ -2,7 +2,7 @@
 how many errors the comms rules find, when it last changed, and what it is about.
 
 The rules run here without gpg: key lookups answer "not checked", and the findings
-that need them (external-needs-gpg, encrypted-needs-keys) are not counted; the
+that need them (recipients.NEEDS_KEYS) are not counted; the
 editor and export check keys for real. Findings are kept per draft and only
 recomputed when the draft or the policy changes, so redrawing the pane costs no rules.
 """
@@ -98,7 +98,7 @@ class DraftsPane(OptionList):
         """The errors the comms rules find in a draft, gpg aside (see the module)."""
         from warroom import comms
         from warroom.rules.model import ERROR
-        from warroom.rules.recipients import ENCRYPTED_NEEDS_KEYS, EXTERNAL_NEEDS_GPG
+        from warroom.rules.recipients import NEEDS_KEYS
 
         # Its words, not its time: two saves can share a millisecond.
         stamp = (comms.draft_doc(draft), session.state.policy_text)
@@ -106,8 +106,7 @@ class DraftsPane(OptionList):
         if cached is not None and cached[0] == stamp:
             return cached[1]
         findings = comms.review(session.state, session.policy, draft, _keys_not_checked)
-        needs_keys = (EXTERNAL_NEEDS_GPG, ENCRYPTED_NEEDS_KEYS)
-        count = sum(f.severity == ERROR and f.rule not in needs_keys for f in findings)
+        count = sum(f.severity == ERROR and f.rule not in NEEDS_KEYS for f in findings)
         self._errors[draft.id] = (stamp, count)
         return count
 

@@ -111,6 +111,25 @@ class Cli:
             timeout=timeout,
         )
 
+    def start(
+        self,
+        *args: str | os.PathLike[str],
+        passphrase_file: Path | None | str = "default",
+        stdin: int = subprocess.DEVNULL,
+    ) -> subprocess.Popen[str]:
+        """Start `python -m warroom ARGS...` and leave it running (for tests that watch
+        it, feed it late or signal it); `stdin` as for Popen (e.g. subprocess.PIPE)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "warroom", *map(str, args)],
+            env=self.env(passphrase_file=passphrase_file),
+            cwd=self.cwd,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+
     def popen(
         self, argv: Sequence[str | os.PathLike[str]], *, config_dir: Path | None = None
     ) -> subprocess.Popen[str]:

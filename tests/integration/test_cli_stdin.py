@@ -44,16 +44,7 @@ def all_cmdlines() -> dict[int, str]:
 def run_watched(cli, args: list[str], stdin_text: str, secret: str) -> subprocess.CompletedProcess:
     """Run the command with a standard input that stays silent while every command line
     on the host is read (several times, over half a second); then feed it."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "warroom", *args],
-        env=cli.env(),
-        cwd=cli.cwd,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-    )
+    proc = cli.start(*args, stdin=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 10  # its command line shows once exec is done
         while "warroom" not in all_cmdlines().get(proc.pid, "") and time.monotonic() < deadline:
@@ -91,15 +82,7 @@ def test_the_scanner_catches_text_in_argv(cli, incident: Path, tmp_path: Path) -
     shows TEXT to every user. (So an empty scan above means something.)"""
     fifo = tmp_path / "pass.fifo"
     os.mkfifo(fifo, 0o600)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "warroom", "note", str(incident), SECRET + " (argv)"],
-        env=cli.env(passphrase_file=fifo),
-        cwd=cli.cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = cli.start("note", incident, SECRET + " (argv)", passphrase_file=fifo)
     try:
         deadline = time.monotonic() + 10
         while SECRET not in all_cmdlines().get(proc.pid, "") and time.monotonic() < deadline:

@@ -28,20 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sitedirs import BOOT
 
 from warroom.device import load_device
 from warroom.session import Session
 
-BOOT = (
-    "import runpy, site, sys\n"
-    "end = sys.argv.index('--')\n"
-    "for directory in sys.argv[1:end]:\n"
-    "    site.addsitedir(directory)\n"
-    "sys.argv = ['warroom', *sys.argv[end + 1:]]\n"
-    "runpy.run_module('warroom', run_name='__main__', alter_sys=True)\n"
-)
-"""Runs warroom from this environment's site-packages under another interpreter
-(as tests/integration/test_shared.py does): this one may be where others cannot reach."""
 HOLD = (
     "import sqlite3, sys\n"
     "conn = sqlite3.connect(sys.argv[1])\n"

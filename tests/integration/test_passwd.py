@@ -190,15 +190,7 @@ def run_passwd(
     """Start passwd; hand it the new passphrase through a FIFO (so the moment it has
     read both passphrases is known); `stop_after` seconds later SIGSTOP then SIGKILL
     it (None: let it finish). Returns the seconds from the hand-over to the end."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "warroom", "passwd", incident, "--new-passphrase-file", fifo],
-        env=cli.env(passphrase_file=old_file),
-        cwd=cli.cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = cli.start("passwd", incident, "--new-passphrase-file", fifo, passphrase_file=old_file)
     try:
         fd = wait_for_reader(fifo, proc)
         os.write(fd, (new + "\n").encode())

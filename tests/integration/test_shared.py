@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sitedirs import BOOT
 
 CLI_TIMEOUT = 60
 HOLD = (
@@ -168,16 +169,6 @@ async def test_the_wizard_declares_a_shared_incident(
 
 
 # -- two OS users (root only) ----------------------------------------------------
-
-BOOT = (
-    "import runpy, site, sys\n"
-    "end = sys.argv.index('--')\n"
-    "for directory in sys.argv[1:end]:\n"
-    "    site.addsitedir(directory)\n"
-    "sys.argv = ['warroom', *sys.argv[end + 1:]]\n"
-    "runpy.run_module('warroom', run_name='__main__', alter_sys=True)\n"
-)
-"""Runs warroom from this environment's site-packages under another interpreter."""
 
 
 @dataclass

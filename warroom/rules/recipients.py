@@ -38,6 +38,9 @@ EXTERNAL_NEEDS_GPG = "external-needs-gpg"
 ENCRYPTED_NEEDS_KEYS = "encrypted-needs-keys"
 NOT_ON_ROSTER = "recipient-not-on-roster"
 PRIVILEGE_NEEDS_COUNSEL = "privilege-needs-counsel"
+NEEDS_KEYS = frozenset({EXTERNAL_NEEDS_GPG, ENCRYPTED_NEEDS_KEYS})
+"""The rules whose findings depend on key lookups: meaningless where no keyring was
+consulted (the drafts pane counts errors without gpg)."""
 
 HEADERS = ("to", "cc", "bcc")
 
