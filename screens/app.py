@@ -179,7 +179,7 @@ class WarroomApp(App):
     def open_session(self, passphrase: str) -> Session:
         """Runs in the unlock worker: the KDF takes a second on purpose."""
         return Session.unlock(
-            self.incident_path, passphrase, device=self._device, clock=self._clock
+            self.incident_path, passphrase, device=self._device, clock=self._clock, check=False
         )
 
     @on(messages.Unlocked)
@@ -198,7 +198,9 @@ class WarroomApp(App):
 
     @work(thread=True, exclusive=True, group="verify")
     def verify_signatures(self, session: Session) -> None:
-        """Opening checks boxes and chains; signatures are checked here, after."""
+        """Opening checks boxes and chains (of the rows after its checkpoint, if it
+        resumed from one: those it summarises are checked here first); signatures are
+        checked here, after."""
         worker = get_current_worker()
 
         def stop_if_unwanted(done: int, total: int) -> None:
@@ -206,11 +208,26 @@ class WarroomApp(App):
                 raise _VerifyAbandoned
 
         try:
+            if session.checkpoint_problems():  # the state painted came from a checkpoint
+                self.post_message(messages.CheckpointRefused(session))
             report = session.verify(progress=stop_if_unwanted)
         except Exception:  # abandoned (quit or locked), or the session closed under it
             return
         if report.problems:
             self.post_message(messages.SignaturesChecked(session, report.problems))
+
+    @on(messages.CheckpointRefused)
+    def checkpoint_refused(self, message: messages.CheckpointRefused) -> None:
+        if message.session is not self.session:
+            return
+        message.session.distrust_checkpoint()
+        show_result(
+            self,
+            "The saved state did not match the file's events: read them all again.",
+            "warning",
+            timeout=30,
+        )
+        self.state_changed()
 
     @on(messages.SignaturesChecked)
     def signature_problems_found(self, message: messages.SignaturesChecked) -> None:

@@ -66,6 +66,14 @@ class SignaturesChecked(Message):
 
 
 @dataclass
+class CheckpointRefused(Message):
+    """The rows the opening checkpoint summarises no longer match it: the app folds
+    the whole file again (Session.distrust_checkpoint)."""
+
+    session: Session
+
+
+@dataclass
 class KeyResolved(Message):
     """A recipient's key, looked up with gpg (the draft editor)."""
 

@@ -12,8 +12,8 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Stat
 
 from warroom import codename as codenames
 from warroom.events import INCIDENT_KINDS, SEVERITIES
+from warroom.fileaccess import shared_directory_warning
 from warroom.session import Session, SessionError
-from warroom.store import shared_directory_warning
 
 from .keys import WIZARD_KEYS
 from .messages import Declared, DeclareFailed, Unlocked

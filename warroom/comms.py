@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from warroom.keylisting import normalize_fingerprint
 from warroom.rules.addresses import is_internal, parse_address, parse_addresses
 from warroom.rules.lint import lint
 from warroom.rules.model import Context, DraftDoc, Finding, KeyLookup, KeyStatus
@@ -89,8 +90,7 @@ def _pins(state: IncidentState) -> dict[str, set[str]]:
     pins: dict[str, set[str]] = {}
     for person in state.people.values():
         address = roster_address(person.email)
-        # as warroom.gpg.normalize_fingerprint (not imported: it loads python-gnupg)
-        fingerprint = "".join(person.gpg.split()).upper().removeprefix("0X")
+        fingerprint = normalize_fingerprint(person.gpg)
         if address and fingerprint:
             pins.setdefault(address, set()).add(fingerprint)
     return pins

@@ -8,13 +8,14 @@ comes back on stdout; no plaintext is ever written to a file.
 Nothing taken from an incident goes on gpg's command line, which every local user
 can read (/proc/PID/cmdline, ps): no address, no fingerprint pinned on a roster, no
 message. A Keyring lists the whole keyring once (`gpg --list-keys` with no pattern)
-and matches addresses and fingerprints in-process; it lists again only when the
-keyring's files change (their mtime, size, inode), when a key or subkey listed
-crosses its expiry or creation time, or on `refresh()`. Encryption names its keys by
-`--recipient-file`: each chosen key, cut out of one `gpg --export` (also without a
-pattern), is written to a file in a private temporary folder. The only key named in
-argv is the signer's own (`--local-user FPR`), which the user gave on warroom's own
-command line (`--sign-key`).
+and matches addresses and fingerprints in-process (`warroom.keylisting`); it lists
+again only when the keyring's files change (their mtime, size, inode), when a key or
+subkey listed crosses its expiry or creation time, or on `refresh()`. Encryption
+names its keys by `--recipient-file`: each chosen key, cut out of one `gpg --export`
+(also without a pattern; `warroom.keypackets` cuts it), is written to a file in a
+private temporary folder. The only key named in argv is the signer's own
+(`--local-user FPR`), which the user gave on warroom's own command line
+(`--sign-key`).
 
 Keys are chosen here, not by gpg: an address resolves to exactly one valid key
 (or the fingerprint pinned on the roster), and encryption then hands gpg exactly
@@ -24,24 +25,35 @@ those keys with `--trust-model always`, so gpg's web of trust and a user's
 
 from __future__ import annotations
 
-import hashlib
 import io
-import math
 import os
-import re
 import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from email.utils import parseaddr
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gnupg
 
-from warroom.rules.model import KEY_FOUND, KeyStatus
+from warroom.gpgerror import GpgError
+from warroom.keylisting import (
+    BAD_VALIDITY,
+    FINGERPRINT,
+    Listing,
+    bare_address,
+    can_sign,
+    key_name,
+    key_state,
+    normalize_fingerprint,
+    resolve_in,
+    subkeys,
+)
+from warroom.keylisting import uid_address as uid_address  # re-exported: callers import it here
+from warroom.keypackets import split_keys
+from warroom.rules.model import KeyStatus
 
 _OPTIONS = [
     "--no-tty",
@@ -54,12 +66,10 @@ _OPTIONS = [
     # validity letters used here (expired, revoked, invalid, disabled) need no check
     "--no-auto-check-trustdb",
 ]
-_FPR = re.compile(r"(?:[0-9A-F]{40}|[0-9A-F]{64})")
 _HASHES = {"8": "pgp-sha256", "9": "pgp-sha384", "10": "pgp-sha512"}
 """OpenPGP hash ids gpg may sign with, and their RFC 3156 micalg names."""
 _ECDSA = "19"
 _NO_PINENTRY = 85
-_BAD_VALIDITY = {"e": "expired", "r": "revoked", "i": "invalid", "d": "disabled"}
 _WATCHED = (
     "pubring.kbx",
     "pubring.gpg",
@@ -70,11 +80,6 @@ _WATCHED = (
     "secring.gpg",
 )
 """Files of a GnuPG home whose change makes a Keyring list its keys again."""
-_PUBLIC_KEY = 6  # the packet tag that starts each key in `gpg --export`
-
-
-class GpgError(RuntimeError):
-    """gpg refused or failed; the message is one line and never holds key material."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,40 +102,6 @@ class _ListKeys(gnupg.ListKeys):
 
 class _GPG(gnupg.GPG):
     result_map = {**gnupg.GPG.result_map, "list": _ListKeys}
-
-
-def normalize_fingerprint(value: str) -> str:
-    """Spaces out, upper case: "ab12 cd34 ..." -> "AB12CD34..."."""
-    return "".join(value.split()).upper().removeprefix("0X")
-
-
-def uid_address(uid: str) -> str:
-    """The address a uid carries, lower case: the `<...>` at its end, or the whole
-    uid when it is a bare address; "" when it carries none."""
-    uid = uid.strip()
-    match = re.search(r"<([^<>\s]+)>$", uid)
-    if match:
-        address = match.group(1)
-    elif "@" in uid and not any(c.isspace() or c in "<>" for c in uid):
-        address = uid
-    else:
-        return ""
-    return address.lower() if "@" in address else ""
-
-
-def _bare_address(address: str) -> str:
-    address = address.strip()
-    if "<" in address:
-        address = parseaddr(address)[1]
-    return address.lower()
-
-
-def _fix_text(text: str) -> str:
-    """python-gnupg decodes gpg's (UTF-8) listing as Latin-1; undo that."""
-    try:
-        return text.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return text
 
 
 def _status_lines(result: Any, keyword: str) -> list[list[str]]:
@@ -184,101 +155,6 @@ def _needs_passphrase(result: Any) -> bool:
     return False
 
 
-def _key_state(key: dict[str, Any]) -> tuple[str, str]:
-    """("valid", "") or (why not: "expired" / "revoked" / "unusable", in words)."""
-    validity = key.get("trust", "")
-    cap = key.get("cap", "")
-    if validity == "r":
-        return "revoked", "the key is revoked"
-    if validity == "e":
-        return "expired", "the key has expired"
-    if validity in _BAD_VALIDITY or "D" in cap:
-        return "unusable", f"the key is {_BAD_VALIDITY.get(validity, 'disabled')}"
-    if "E" in cap:  # upper case: a usable encryption (sub)key, per gpg's DETAILS
-        return "valid", ""
-    states = [info.get("trust", "") for info in _subkeys(key) if "e" in info.get("cap", "")]
-    if "e" in cap.replace("E", ""):
-        states.append(validity)
-    if states and all(s == "r" for s in states):
-        return "revoked", "its encryption subkey is revoked"
-    if states and all(s in ("e", "r") for s in states):
-        return "expired", "its encryption subkey has expired"
-    return "unusable", "it has no usable encryption subkey"
-
-
-def _subkeys(key: dict[str, Any]) -> list[dict[str, Any]]:
-    return list((key.get("subkey_info") or {}).values())
-
-
-def _addresses(key: dict[str, Any]) -> set[str]:
-    """The addresses of the key's uids, leaving out a uid revoked or expired on its own
-    (on an expired or revoked key every uid says so: those still count, so that the
-    address resolves to "expired" or "revoked" rather than "missing")."""
-    uids = key.get("uids", [])
-    validity = key.get("uid_validity") or [""] * len(uids)
-    key_bad = key.get("trust", "") in _BAD_VALIDITY
-    return {
-        address
-        for uid, state in zip(uids, validity, strict=False)
-        if (key_bad or state not in _BAD_VALIDITY) and (address := uid_address(_fix_text(uid)))
-    }
-
-
-def _name(key: dict[str, Any]) -> str:
-    """A short human name for a key in messages: its first address, else its fingerprint."""
-    for uid in key.get("uids", []):
-        if address := uid_address(_fix_text(uid)):
-            return f"{key.get('fingerprint', '')} ({address})"
-    return str(key.get("fingerprint", ""))
-
-
-@dataclass
-class _Listing:
-    """One listing of the whole keyring (public or secret keys), indexed in-process."""
-
-    stamp: tuple[object, ...]
-    """The home's files when the listing was taken (Keyring._stamp)."""
-    stale_at: float
-    """The first time after the listing when a key or subkey expires or comes of age."""
-    by_fingerprint: dict[str, dict[str, Any]] = field(default_factory=dict)
-    by_address: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, stamp: tuple[object, ...], keys: Iterable[dict[str, Any]], now: float) -> _Listing:
-        keys = list(keys)
-        listing = cls(stamp, _next_change(keys, now))
-        for key in keys:
-            listing.by_fingerprint.setdefault(str(key.get("fingerprint", "")).upper(), key)
-            for address in _addresses(key):
-                listing.by_address.setdefault(address, []).append(key)
-        return listing
-
-    def fresh(self, stamp: tuple[object, ...], now: float) -> bool:
-        return stamp == self.stamp and now < self.stale_at
-
-
-def _next_change(keys: list[dict[str, Any]], now: float) -> float:
-    """A second past the earliest time ahead when a key, subkey or uid listed expires or
-    (made with a clock ahead) comes into force: gpg's validity letters change then, with
-    no file changing. Infinity if none. (The second allows for gpg's rounding.)"""
-    times: list[tuple[object, bool]] = []
-    for key in keys:
-        uid_times = key.get("uid_times", [])
-        times += [(key.get("date"), False), (key.get("expires"), True)]
-        times += [(value, i % 2 == 1) for i, value in enumerate(uid_times)]
-        for info in _subkeys(key):
-            times += [(info.get("date"), False), (info.get("expires"), True)]
-    ahead = math.inf
-    for value, expiry in times:
-        try:
-            when = int(str(value))
-        except ValueError:
-            continue
-        if when > now or (expiry and when + 1 > now):
-            ahead = min(ahead, when + 1)
-    return ahead
-
-
 class Keyring:
     """A GnuPG home (None: gpg's default, $GNUPGHOME or ~/.gnupg) and a gpg binary.
 
@@ -292,8 +168,8 @@ class Keyring:
         self.gpgbinary = gpgbinary
         self._gpg: _GPG | None = None
         self._lock = threading.Lock()  # the console looks keys up from worker threads too
-        self._listings: dict[bool, _Listing] = {}
-        self._exported: tuple[_Listing, dict[str, bytes]] | None = None
+        self._listings: dict[bool, Listing] = {}
+        self._exported: tuple[Listing, dict[str, bytes]] | None = None
 
     # -- plumbing --------------------------------------------------------
 
@@ -343,7 +219,7 @@ class Keyring:
                 stamp.append((st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
         return tuple(stamp)
 
-    def _listing(self, *, secret: bool = False) -> _Listing:
+    def _listing(self, *, secret: bool = False) -> Listing:
         """Every key in the keyring, listed with no pattern: nothing looked up is ever
         on gpg's command line. Cached until the keyring changes."""
         gpg = self._get()
@@ -358,7 +234,7 @@ class Keyring:
                 raise GpgError(f"gpg could not list keys: {exc}") from None
             if result.returncode != 0 and not len(result):
                 raise _failure("gpg could not list keys", result)
-            listing = _Listing.of(stamp, result, now)
+            listing = Listing.of(stamp, result, now)
             self._listings[secret] = listing
             return listing
 
@@ -366,7 +242,7 @@ class Keyring:
         """The key whose primary fingerprint is `fingerprint` (already normalised)."""
         return self._listing(secret=secret).by_fingerprint.get(fingerprint)
 
-    def _key_blocks(self, listing: _Listing) -> dict[str, bytes]:
+    def _key_blocks(self, listing: Listing) -> dict[str, bytes]:
         """primary fingerprint -> the key as `gpg --export` gives it (no pattern: the
         whole keyring, cut into keys here). Exported again when the listing is."""
         gpg = self._get()
@@ -394,7 +270,7 @@ class Keyring:
             listing = self._listing()
         except GpgError as exc:
             return KeyStatus(address, "unavailable", "", str(exc))
-        return _resolve_in(listing, address, pinned)
+        return resolve_in(listing, address, pinned)
 
     def resolve_many(
         self, addresses: Iterable[str], pins: Mapping[str, str] | None = None
@@ -407,12 +283,12 @@ class Keyring:
             listing = self._listing()
         except GpgError as exc:
             return {a: KeyStatus(a, "unavailable", "", str(exc)) for a in addresses}
-        return {a: _resolve_in(listing, a, pins.get(a, "")) for a in addresses}
+        return {a: resolve_in(listing, a, pins.get(a, "")) for a in addresses}
 
     def secret_fingerprint_for(self, address: str) -> str:
         """The one valid signing key with a secret part whose uid carries `address`
         ("" when there is none, or more than one: then the user must say which)."""
-        wanted = _bare_address(address)
+        wanted = bare_address(address)
         if "@" not in wanted:
             return ""
         try:
@@ -420,7 +296,7 @@ class Keyring:
         except GpgError:
             return ""
         usable = {
-            k["fingerprint"] for k in keys if k.get("trust") not in _BAD_VALIDITY and _can_sign(k)
+            k["fingerprint"] for k in keys if k.get("trust") not in BAD_VALIDITY and can_sign(k)
         }
         return usable.pop() if len(usable) == 1 else ""
 
@@ -433,16 +309,16 @@ class Keyring:
         if not wanted:
             raise GpgError("no recipients to encrypt to")
         for fpr in wanted:
-            if not _FPR.fullmatch(fpr):
+            if not FINGERPRINT.fullmatch(fpr):
                 raise GpgError(f"cannot encrypt to {fpr or '(empty)'}: not a full key fingerprint")
         listing = self._listing()
         for fpr in wanted:
             key = listing.by_fingerprint.get(fpr)
             if key is None:
                 raise GpgError(f"cannot encrypt to {fpr}: the key is not in the keyring")
-            state, why = _key_state(key)
+            state, why = key_state(key)
             if state != "valid":
-                raise GpgError(f"cannot encrypt to {_name(key)}: {why}")
+                raise GpgError(f"cannot encrypt to {key_name(key)}: {why}")
         args = ["--encrypt", "--armor", "--trust-model", "always"]
         signer: dict[str, Any] | None = None
         if sign_with:
@@ -487,13 +363,13 @@ class Keyring:
 
     def _signer(self, fingerprint: str) -> tuple[dict[str, Any], str]:
         fpr = normalize_fingerprint(fingerprint)
-        if not _FPR.fullmatch(fpr):
+        if not FINGERPRINT.fullmatch(fpr):
             raise GpgError(f"cannot sign with {fpr or '(empty)'}: not a full key fingerprint")
         key = self._key(fpr, secret=True)
         if key is None:
             raise GpgError(f"cannot sign with {fpr}: no secret key for it in the keyring")
-        state, why = _key_state(key)
-        if state in ("expired", "revoked") or not _can_sign(key):
+        state, why = key_state(key)
+        if state in ("expired", "revoked") or not can_sign(key):
             raise GpgError(f"cannot sign with {fpr}: {why or 'it has no usable signing key'}")
         return key, fpr
 
@@ -503,7 +379,7 @@ class Keyring:
         """Whether `signature` is one good signature over `data` by the key whose
         primary fingerprint is `expected_fingerprint` (a subkey of it may have signed)."""
         expected = normalize_fingerprint(expected_fingerprint)
-        if not _FPR.fullmatch(expected):
+        if not FINGERPRINT.fullmatch(expected):
             return VerifyResult(False, "", "no full fingerprint to check the signature against")
         try:
             gpg = self._get()
@@ -521,121 +397,6 @@ class Keyring:
         return _verdict(result, expected)
 
 
-def _resolve_in(listing: _Listing, address: str, pinned: str) -> KeyStatus:
-    """Keyring.resolve against one listing: the pinned key, else the address's key."""
-    if pinned:
-        return _resolve_pinned(listing, address, normalize_fingerprint(pinned))
-    return _resolve_address(listing, address)
-
-
-def _resolve_pinned(listing: _Listing, address: str, fingerprint: str) -> KeyStatus:
-    if not _FPR.fullmatch(fingerprint):
-        return KeyStatus(address, "missing", "", "the pinned value is not a full key fingerprint")
-    key = listing.by_fingerprint.get(fingerprint)  # a primary key's, never a subkey's
-    if key is None:
-        return KeyStatus(address, "missing", fingerprint, "the pinned key is not in the keyring")
-    state, why = _key_state(key)
-    if state == "valid":
-        return KeyStatus(address, KEY_FOUND, fingerprint, "pinned on the roster")
-    status = state if state in ("expired", "revoked") else "missing"
-    return KeyStatus(address, status, fingerprint, f"pinned on the roster, but {why}")
-
-
-def _resolve_address(listing: _Listing, address: str) -> KeyStatus:
-    wanted = _bare_address(address)
-    if "@" not in wanted or any(c.isspace() for c in wanted):
-        return KeyStatus(address, "missing", "", "not an email address")
-    carriers = listing.by_address.get(wanted, [])
-    if not carriers:
-        return KeyStatus(address, "missing", "", "no key carries this address")
-    states = [(k, *_key_state(k)) for k in carriers]
-    valid = [k for k, state, _ in states if state == "valid"]
-    if len(valid) == 1:
-        return KeyStatus(address, KEY_FOUND, valid[0]["fingerprint"], "")
-    if len(valid) > 1:
-        return KeyStatus(
-            address,
-            "ambiguous",
-            "",
-            f"{len(valid)} keys carry this address; pin one on the roster",
-        )
-    kinds = {state for _, state, _ in states}
-    newest = max(states, key=lambda s: int(s[0].get("date") or 0))
-    if kinds == {"expired"}:
-        status = "expired"
-    elif kinds == {"revoked"}:
-        status = "revoked"
-    elif kinds <= {"expired", "revoked"}:
-        status = newest[1]
-    else:
-        status = "missing"
-    if len(states) == 1:
-        detail = newest[2]
-    else:
-        detail = f"{len(states)} keys carry this address, none usable ({newest[2]}, newest)"
-    return KeyStatus(address, status, newest[0]["fingerprint"], detail)
-
-
-def split_keys(data: bytes) -> dict[str, bytes]:
-    """Binary OpenPGP keys, one after another (what `gpg --export` writes) -> primary
-    fingerprint (upper-case hex) -> that key's packets. A key whose fingerprint this
-    cannot compute (v3) is left out; the first of two copies of a key is kept."""
-    keys: dict[str, bytes] = {}
-    start, fingerprint, pos = 0, "", 0
-    while pos < len(data):
-        tag, body, end = _packet(data, pos)
-        if tag == _PUBLIC_KEY:
-            if fingerprint:
-                keys.setdefault(fingerprint, data[start:pos])
-            start, fingerprint = pos, _v4_plus_fingerprint(data[body:end])
-        pos = end
-    if fingerprint:
-        keys.setdefault(fingerprint, data[start:])
-    return keys
-
-
-def _packet(data: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, where the body starts, where the packet ends) of the packet at `pos`
-    (RFC 4880 section 4.2: old and new headers; keys never use partial lengths)."""
-    first = data[pos]
-    if not first & 0x80:
-        raise GpgError("gpg exported something that is not an OpenPGP key")
-    if first & 0x40:  # new format
-        tag, octet = first & 0x3F, data[pos + 1] if pos + 1 < len(data) else 0
-        if octet < 192:
-            length, header = octet, 2
-        elif octet < 224:
-            length, header = ((octet - 192) << 8) + data[pos + 2] + 192, 3
-        elif octet == 255:
-            length, header = int.from_bytes(data[pos + 2 : pos + 6], "big"), 6
-        else:
-            raise GpgError("gpg exported a key packet with a partial length")
-    else:
-        tag, kind = (first >> 2) & 0x0F, first & 0x03
-        if kind == 3:
-            raise GpgError("gpg exported a key packet of indeterminate length")
-        size = 1 << kind
-        length, header = int.from_bytes(data[pos + 1 : pos + 1 + size], "big"), 1 + size
-    end = pos + header + length
-    if end > len(data):
-        raise GpgError("gpg exported a truncated key")
-    return tag, pos + header, end
-
-
-def _v4_plus_fingerprint(body: bytes) -> str:
-    """A v4 (SHA-1), v5 or v6 (SHA-256) public key packet's fingerprint; "" for others."""
-    version = body[0] if body else 0
-    if version == 4:
-        digest = hashlib.sha1(usedforsecurity=False)
-        digest.update(b"\x99" + len(body).to_bytes(2, "big") + body)
-    elif version in (5, 6):
-        digest = hashlib.sha256()
-        digest.update((b"\x9a" if version == 5 else b"\x9b") + len(body).to_bytes(4, "big") + body)
-    else:
-        return ""
-    return digest.hexdigest().upper()
-
-
 def _write_private(path: Path, data: bytes) -> None:
     """A new file only this user can read (in a folder made by tempfile.mkdtemp)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -643,24 +404,10 @@ def _write_private(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def _can_sign(key: dict[str, Any]) -> bool:
-    """A usable signing (sub)key with its secret part here ('+') or on a card ('>')."""
-    if "S" not in key.get("cap", ""):
-        return False
-    if "s" in key.get("cap", "") and key.get("token", "+") in ("+", ">", ""):
-        return True
-    return any(
-        "s" in info.get("cap", "")
-        and info.get("trust", "") not in _BAD_VALIDITY
-        and info.get("token", "+") in ("+", ">", "")
-        for info in _subkeys(key)
-    )
-
-
 def _digest_for(key: dict[str, Any]) -> str:
     """SHA-256, or SHA-512 where an ECDSA key over a larger curve needs a longer hash."""
     signing = [key] if "s" in key.get("cap", "") else []
-    signing += [info for info in _subkeys(key) if "s" in info.get("cap", "")]
+    signing += [info for info in subkeys(key) if "s" in info.get("cap", "")]
     for info in signing:
         if info.get("algo") == _ECDSA and int(info.get("length") or 0) > 256:
             return "SHA512"
@@ -669,7 +416,7 @@ def _digest_for(key: dict[str, Any]) -> str:
 
 def _own_fingerprints(key: dict[str, Any]) -> set[str]:
     fprs = {key.get("fingerprint", "").upper()}
-    fprs |= {str(info.get("fingerprint") or "").upper() for info in _subkeys(key)}
+    fprs |= {str(info.get("fingerprint") or "").upper() for info in subkeys(key)}
     return fprs - {""}
 
 

@@ -22,12 +22,12 @@ import contextlib
 import fcntl
 import json
 import os
-import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from warroom.device import config_dir
+from warroom.jsonfile import write_private
 
 HEADS_DIR = "known-heads"
 LOCK_FILE = ".lock"
@@ -119,16 +119,7 @@ class KnownHeads:
             "format": 1,
             "heads": {d.hex(): [h.seq, h.hash.hex()] for d, h in sorted(heads.items())},
         }
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=1)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_private(self.path, data)
 
 
 def compare(

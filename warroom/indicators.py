@@ -2,7 +2,10 @@
 
 `extract(text)` finds IP addresses, domains, URLs, e-mail addresses, file hashes
 and accounts in a note as a responder would type it, refangs and normalises
-them, and returns each once, in the order they first appear.
+them, and returns each once, in the order they first appear. `blocklist` and
+`to_csv` write them out. What a well-formed value of each type is, and its normal
+form, is `warroom.indicator_forms` (`is_valid`, the TLD list); the rules below
+cover both it and where in a note this module looks.
 
 What counts (and what does not):
 
@@ -72,19 +75,21 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any, Protocol
 
+from warroom import indicator_forms as forms
 from warroom import tabular
 
-IOC_TYPES = ("ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "account")
+# re-exported: callers import these from here
+from warroom.indicator_forms import IOC_TYPES as IOC_TYPES
+from warroom.indicator_forms import TLD_FILE as TLD_FILE
+from warroom.indicator_forms import is_valid as is_valid
+from warroom.indicator_forms import tlds as tlds
+
 NETWORK_TYPES = ("ipv4", "ipv6", "domain", "url")
 """The types a blocklist takes."""
-TLD_FILE = "tlds.txt"
-"""IANA's top-level domains, one a line, in `warroom.data` (data apart from code)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +105,6 @@ class _HasValueAndType(Protocol):
     def type(self) -> str: ...
 
 
-@cache
-def tlds() -> frozenset[str]:
-    """IANA's top-level domains, from `warroom.data/tlds.txt` (read once, on first use)."""
-    text = resources.files("warroom.data").joinpath(TLD_FILE).read_text("utf-8")
-    return frozenset(
-        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
-    )
-
-
 _FILE_EXTENSIONS = frozenset(
     {"java", "mov", "md", "one", "pid", "pl", "pm", "py", "rs", "sh", "so", "zip"}
 )
@@ -117,12 +113,9 @@ than domains: a two-label name ending in one is a file unless defanged."""
 
 _JAVA_ROOTS = frozenset({"com", "org", "net", "edu", "gov", "io"})
 _CODE_OBJECTS = frozenset({"self", "this", "cls"})
-_NOT_ACCOUNTS = frozenset({"none", "null", "nil", "unknown", "n"})
 _NOT_WINDOWS_DOMAINS = frozenset({"HKLM", "HKCU", "HKCR", "HKU", "HKCC", "TCP", "UDP"})
 """Registry hives (HKLM\\Software) and TCP\\IP: not DOMAIN\\user."""
 
-_DOT = "\ue000"
-"""Stands for a dot the text had defanged, so that the name is known to be meant."""
 _D = "[.\ue000]"
 
 # -- refanging -------------------------------------------------------------------
@@ -136,7 +129,7 @@ _REFANG: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"\s*(?:\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\})\s*", re.I
         ),
-        _DOT,
+        forms.DOT,
     ),
     (re.compile(r"\s*(?:\[\s*(?:@|at)\s*\]|\(\s*(?:@|at)\s*\)|\{\s*(?:@|at)\s*\})\s*", re.I), "@"),
 )
@@ -144,173 +137,26 @@ _REFANG: tuple[tuple[re.Pattern[str], str], ...] = (
 
 def refang(text: str) -> str:
     """`text` with the common defanged forms of URLs, dots and at signs undone."""
-    return _refang(unicodedata.normalize("NFC", text)).replace(_DOT, ".")
+    return _refang(unicodedata.normalize("NFC", text)).replace(forms.DOT, ".")
 
 
 def _refang(text: str) -> str:
-    text = text.replace(_DOT, " ")
+    text = text.replace(forms.DOT, " ")
     for pattern, replacement in _REFANG:
         text = pattern.sub(replacement, text)
     return text
 
 
-# -- normalising one value of each type -------------------------------------------
-
-_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
-_HOST_RE = re.compile(rf"(?:{_LABEL}\.)+{_LABEL}")
-
-
-def _hostname(name: str) -> str | None:
-    """`name` in lower-case IDNA form if it is a name under a known TLD, else None."""
-    name = name.replace(_DOT, ".").lower()
-    if not _HOST_RE.fullmatch(name):
-        return None
-    if not name.isascii():
-        try:
-            name = name.encode("idna").decode("ascii")
-        except UnicodeError:
-            return None
-    labels = name.split(".")
-    if len(name) > 253 or any(not 0 < len(label) <= 63 for label in labels):
-        return None
-    if labels[-1] not in tlds():
-        return None
-    return name
-
-
-def _ipv4(text: str) -> str | None:
-    """Normal form of an IPv4 address or CIDR block; None if invalid or dropped."""
-    address, slash, prefix = text.replace(_DOT, ".").partition("/")
-    try:
-        ip = ipaddress.IPv4Address(address)
-    except ValueError:
-        return None
-    if ip.is_unspecified or ip.is_reserved:
-        return None
-    if not slash or prefix == "32":
-        return str(ip)
-    if not (prefix.isdigit() and int(prefix) <= 32 and prefix == str(int(prefix))):
-        return None
-    return f"{ip}/{prefix}"
-
-
-def _ipv6(text: str) -> str | None:
-    address = text.split("%", 1)[0]
-    try:
-        ip = ipaddress.IPv6Address(address)
-    except ValueError:
-        return None
-    if ip.is_unspecified:
-        return None
-    if ip.ipv4_mapped is not None:  # one spelling whatever the Python version
-        return f"::ffff:{ip.ipv4_mapped}"
-    return ip.compressed
-
-
-_CONTROLS = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-"""C0, DEL, C1 and the bidirectional marks, overrides and isolates (as warroom.sanitize
-strips): never part of a URL (RFC 3987 bars bidi controls from IRIs), so one ends it."""
-_CONTROL_RE = re.compile(f"[{_CONTROLS}]")
-_URL_HEAD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<rest>.*)", re.S)
-_SCHEMES = ("http", "https", "ftp", "ftps", "sftp", "ws", "wss")
-_CLOSERS = {")": "(", "]": "[", "}": "{"}
-
-
-def _url(text: str) -> str | None:
-    """Normal form of a URL: scheme and host lower-cased, path as typed."""
-    text = text.replace(_DOT, ".")
-    if any(c.isspace() for c in text) or _CONTROL_RE.search(text):
-        return None
-    head = _URL_HEAD.fullmatch(text)
-    if head is None or head["scheme"].lower() not in _SCHEMES:
-        return None
-    userinfo, at, hostport = head["authority"].rpartition("@")
-    if hostport.startswith("["):
-        inside, bracket, port = hostport[1:].partition("]")
-        ip6 = _ipv6(inside) if bracket else None
-        if ip6 is None:
-            return None
-        host = f"[{ip6}]"
-        if port and not port.startswith(":"):
-            return None
-        port = port[1:]
-    else:
-        name, _, port = hostport.partition(":")
-        host = _ipv4(name) if re.fullmatch(r"[\d.]+", name) else _hostname(name)
-        if host is None:
-            return None
-    if port and not (port.isdigit() and 0 < int(port) <= 65535):
-        return None
-    authority = f"{userinfo}{at}{host}" + (f":{port}" if port else "")
-    return f"{head['scheme'].lower()}://{authority}{head['rest']}"
-
-
-_LOCAL_RE = re.compile(r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*", re.I)
-
-
-def _email(text: str) -> str | None:
-    local, at, domain = text.replace(_DOT, ".").rpartition("@")
-    host = _hostname(domain)
-    if not at or host is None or not _LOCAL_RE.fullmatch(local) or len(local) > 64:
-        return None
-    return f"{local.lower()}@{host}"
-
-
-_HASH_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256"}
-
-
-def _hash(text: str, kind: str) -> str | None:
-    if _HASH_LENGTHS.get(len(text)) != kind or not re.fullmatch(r"[0-9a-fA-F]+", text):
-        return None
-    if text.isdigit() or not any(c.isdigit() for c in text):
-        return None
-    return text.lower()
-
-
-_AWS_ID_RE = re.compile(r"(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}")
-_ACCOUNT_RE = re.compile(r"(?:[A-Za-z][A-Za-z0-9-]{1,14}\\)?[A-Za-z0-9_$][\w.$@-]{0,63}")
-
-
-def _account(text: str) -> str | None:
-    if _AWS_ID_RE.fullmatch(text):
-        return text
-    text = text.rstrip(".")
-    if not _ACCOUNT_RE.fullmatch(text) or text.lower() in _NOT_ACCOUNTS:
-        return None
-    return text.lower()
-
-
-def _domain(text: str) -> str | None:
-    return _hostname(text)
-
-
-_NORMALISERS: dict[str, Callable[[str], str | None]] = {
-    "ipv4": _ipv4,
-    "ipv6": _ipv6,
-    "domain": _domain,
-    "url": _url,
-    "email": _email,
-    "md5": lambda v: _hash(v, "md5"),
-    "sha1": lambda v: _hash(v, "sha1"),
-    "sha256": lambda v: _hash(v, "sha256"),
-    "account": _account,
-}
-
-
-def is_valid(value: str, type_: str) -> bool:
-    """Whether `value` is a well-formed, normalised indicator of `type_`
-    (what `extract` would return for it, leaving aside the context rules)."""
-    normalise = _NORMALISERS.get(type_)
-    return normalise is not None and normalise(value) == value
-
-
 # -- finding them in text ---------------------------------------------------------
 
-_URL_RE = re.compile(rf"(?<![\w.+-])(?:https?|ftps?|sftp|wss?)://[^\s<>\"'`{_CONTROLS}]+", re.I)
-_TRAILING = ".,;:!?'\"*" + _DOT
+_URL_RE = re.compile(
+    rf"(?<![\w.+-])(?:https?|ftps?|sftp|wss?)://[^\s<>\"'`{forms.CONTROLS}]+", re.I
+)
+_TRAILING = ".,;:!?'\"*" + forms.DOT
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
 
 _EMAIL_RE = re.compile(
-    rf"(?<![\w.+%'-])[A-Za-z0-9_%+-]+(?:{_D}[A-Za-z0-9_%+-]+)*@(?:{_LABEL}{_D})+{_LABEL}"
+    rf"(?<![\w.+%'-])[A-Za-z0-9_%+-]+(?:{_D}[A-Za-z0-9_%+-]+)*@(?:{forms.LABEL}{_D})+{forms.LABEL}"
 )
 
 _HEX4 = "[0-9A-Fa-f]{0,4}"
@@ -341,7 +187,7 @@ _KEYED_ACCOUNT_RE = re.compile(
 )
 
 _DOMAIN_RE = re.compile(
-    rf"(?<![\w.@/\\\ue000$%-])(?:{_LABEL}{_D})+{_LABEL}(?![\w$@-]|{_D}[^\W_]|\()"
+    rf"(?<![\w.@/\\\ue000$%-])(?:{forms.LABEL}{_D})+{forms.LABEL}(?![\w$@-]|{_D}[^\W_]|\()"
 )
 
 
@@ -372,7 +218,7 @@ def _urls(scan: _Scan) -> None:
             if last not in _TRAILING and not unbalanced:
                 break
             raw = raw[:-1]
-        value = _url(raw)
+        value = forms.url(raw)
         if value is not None:
             spans.append((match.start(), match.start() + len(raw), Indicator(value, "url")))
     scan.take(spans)
@@ -381,7 +227,7 @@ def _urls(scan: _Scan) -> None:
 def _emails(scan: _Scan) -> None:
     spans = []
     for match in _EMAIL_RE.finditer(scan.text):
-        value = _email(match[0])
+        value = forms.email(match[0])
         if value is not None:
             spans.append((match.start(), match.end(), Indicator(value, "email")))
     scan.take(spans)
@@ -395,9 +241,9 @@ def _ipv6s(scan: _Scan) -> None:
             candidate = match["bare"]
             if not any(c.isdigit() for c in candidate):
                 continue
-        value = _ipv6(candidate)
+        value = forms.ipv6(candidate)
         if value is None and candidate.endswith(":") and not candidate.endswith("::"):
-            value = _ipv6(candidate[:-1])  # "fe80::1: ..."
+            value = forms.ipv6(candidate[:-1])  # "fe80::1: ..."
         if value is not None:
             spans.append((match.start(), match.end(), Indicator(value, "ipv6")))
     scan.take(spans)
@@ -409,10 +255,10 @@ def _ipv4s(scan: _Scan) -> None:
         if _VERSION_BEFORE.search(scan.text, max(0, match.start() - 40), match.start()):
             continue
         candidate = match[1]
-        value = _ipv4(candidate)
+        value = forms.ipv4(candidate)
         if value is None and "/" in candidate:
             candidate = candidate.partition("/")[0]  # "1.2.3.4/99": a path, not a prefix
-            value = _ipv4(candidate)
+            value = forms.ipv4(candidate)
         if value is not None:
             end = match.start() + len(candidate)
             spans.append((match.start(), end, Indicator(value, "ipv4")))
@@ -422,8 +268,8 @@ def _ipv4s(scan: _Scan) -> None:
 def _hashes(scan: _Scan) -> None:
     spans = []
     for match in _HASH_RE.finditer(scan.text):
-        kind = _HASH_LENGTHS.get(len(match[0]))
-        value = _hash(match[0], kind) if kind else None
+        kind = forms.HASH_LENGTHS.get(len(match[0]))
+        value = forms.hex_hash(match[0], kind) if kind else None
         if kind and value is not None:
             spans.append((match.start(), match.end(), Indicator(value, kind)))
     scan.take(spans)
@@ -439,13 +285,13 @@ def _accounts(scan: _Scan) -> None:
     for match in _WINDOWS_ACCOUNT_RE.finditer(scan.text):
         if match["domain"] in _NOT_WINDOWS_DOMAINS:
             continue
-        value = _account(match[0])
+        value = forms.account(match[0])
         if value is not None:
             spans.append((match.start(), match.end(), Indicator(value, "account")))
     scan.take(spans)
     spans = []
     for match in _KEYED_ACCOUNT_RE.finditer(scan.text):
-        value = _account(match["name"])
+        value = forms.account(match["name"])
         if value is not None:
             spans.append((match.start("name"), match.end("name"), Indicator(value, "account")))
     scan.take(spans)
@@ -455,11 +301,11 @@ def _domains(scan: _Scan) -> None:
     spans = []
     for match in _DOMAIN_RE.finditer(scan.text):
         raw = match[0]
-        value = _hostname(raw)
+        value = forms.hostname(raw)
         if value is None:
             continue
-        labels = raw.replace(_DOT, ".").split(".")
-        if _DOT not in raw:  # a defanged name was meant as one
+        labels = raw.replace(forms.DOT, ".").split(".")
+        if forms.DOT not in raw:  # a defanged name was meant as one
             if len(labels) == 2 and value.rsplit(".", 1)[1] in _FILE_EXTENSIONS:
                 continue  # app.py, report.zip
             if len(labels) >= 3 and labels[0].lower() in _JAVA_ROOTS:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import os
 import sqlite3
 import time
@@ -47,10 +48,19 @@ INCIDENT_ID_BYTES = 16
 HEADS_EVERY_S = 1.0
 """Known heads are written at most this often while writing or polling, and at close."""
 
+RELAY_TOKEN = b"warroom-relay-token-v1"
+"""Ledger.derive purpose: the bearer token a relay knows this incident's replicas by."""
+BUNDLE_KEY = b"warroom-bundle-v1"
+"""Ledger.derive purpose: the key bundles are sealed under."""
+
 MALFORMED = "malformed row: unknown device, or a value of the wrong type or size"
 CHAIN_BROKEN = "chain broken: the previous event was altered or this link damaged"
 NO_DECRYPT = "does not decrypt: altered, moved or damaged"
 BAD_SIGNATURE = "bad signature"
+FORKED = (
+    "fork: its device signed two different events at this seq (both kept as evidence; "
+    "neither is chosen)"
+)
 """The same words at open and in verify(): the console counts a problem once."""
 
 
@@ -259,6 +269,7 @@ class Ledger:
         anchors = {device: head.seq for device, head in known.items()}
         seen = self._seen(anchors, self.store.row)
         self._compare(known, seen)
+        self._flag_forks()
         self.remember_heads()
         return opened
 
@@ -286,6 +297,7 @@ class Ledger:
         self._follow_clock(opened)
         anchors = {device: head.seq for device, head in known.items()}
         self._compare(known, self._seen(anchors, self.store.row))
+        self._flag_forks()
         self.remember_heads()
         return opened
 
@@ -301,6 +313,7 @@ class Ledger:
         after = {device: seq for device, (seq, _) in self.heads.items()}
         with gcpause.paused():
             opened = self._read(self.store.rows(after))
+        self._flag_forks()
         self.remember_heads(soon=True)
         return opened
 
@@ -354,6 +367,15 @@ class Ledger:
         if cut:
             self.clock.observe(opened[cut - 1].hlc)
 
+    def _flag_forks(self) -> None:
+        """A problem for each fork recorded (sync, bundles: Store.forks), once."""
+        flagged = {(p.device, p.seq) for p in self.problems if p.reason == FORKED}
+        for row in self.store.forks():
+            problem = _problem(row, FORKED)
+            if (problem.device, problem.seq) not in flagged:
+                flagged.add((problem.device, problem.seq))
+                self.problems.append(problem)
+
     def _flag(self, row: Row, reason: str) -> None:
         self.problems.append(_problem(row, reason))
         if isinstance(row.device, bytes):
@@ -378,6 +400,85 @@ class Ledger:
                 if device not in skip
             }
         )
+
+    def read_since(self, vector: Heads) -> list[Event] | None:
+        """Like `read_all`, for a state resumed from a checkpoint summarising the rows
+        up to `vector`: those rows are taken as summarised, the rows after them are
+        read, checked and opened (returned, sorted). None, reading nothing more, when a
+        row the vector names is gone or changed (the checkpoint is stale or the file
+        was altered: fold it whole)."""
+        for device, (seq, digest) in vector.items():
+            row = self.store.row(device, seq)
+            if row is None or not row.well_formed() or crypto.row_hash(*_row_fields(row)) != digest:
+                return None
+        self.heads.clear()
+        self.problems.clear()
+        self._tainted.clear()
+        self._data_version = self.store.data_version()
+        known = self._known.load()  # before the rows, as in read_all
+        self.heads.update(vector)
+        after = {device: seq for device, (seq, _) in vector.items()}
+        with gcpause.paused():
+            opened = self._read(self.store.rows(after))
+        anchors = {device: head.seq for device, head in known.items()}
+        self._compare(known, self._seen(anchors, self.store.row))
+        self._flag_forks()
+        self.remember_heads()
+        return opened
+
+    def check_summarised(self, vector: Heads) -> list[Problem]:
+        """Whether the rows a checkpoint summarises still chain, unchanged, up to the
+        rows `vector` names: the chain links alone (each row's hash is in the next
+        one's `prev`, the last ones are in the vector), so no box is opened. Empty: the
+        checkpoint is the fold of exactly these rows (they opened when it was made)."""
+        heads: Heads = {}
+        problems = []
+        upto = {device: seq for device, (seq, _) in vector.items()}
+        with gcpause.paused():
+            for row in self.store.rows_upto(upto):
+                reason = check_link(row, heads)
+                if reason is not None:
+                    problems.append(_problem(row, reason))
+        for device, head in vector.items():
+            if heads.get(device) != head:
+                problems.append(Problem(device.hex(), head[0], CHAIN_BROKEN))
+        return problems
+
+    # -- the checkpoint --------------------------------------------------
+
+    def _checkpoint_aad(self, device: bytes) -> bytes:
+        return b"warroom-checkpoint-v1" + self.header.incident_id + device
+
+    def save_checkpoint(self, body: bytes) -> None:
+        """Store `body` as this device's checkpoint: sealed under the data key and
+        signed by this device, so no one else (even with the passphrase) can make one
+        this device would resume from."""
+        device = self.device.public_key
+        box = crypto.seal(self._key, crypto.pad(body), self._checkpoint_aad(device))
+        sig = crypto.sign(self.device.signing_key, self._checkpoint_aad(device) + box)
+        self.store.put_checkpoint(device, box, sig)
+
+    def load_checkpoint(self) -> bytes | None:
+        """This device's checkpoint, if it has one that it signed and that opens."""
+        device = self.device.public_key
+        found = self.store.checkpoint(device)
+        if found is None:
+            return None
+        box, sig = found
+        if not isinstance(box, bytes) or not isinstance(sig, bytes):
+            return None
+        if not crypto.verify_signature(device, self._checkpoint_aad(device) + box, sig):
+            return None
+        try:
+            return crypto.unpad(crypto.open_box(self._key, box, self._checkpoint_aad(device)))
+        except crypto.CryptoError:
+            return None
+
+    def drop_checkpoint(self) -> None:
+        """Forget this device's checkpoint (it did not match the file)."""
+        if self.store.read_only is None:
+            with contextlib.suppress(SessionError):
+                self.store.drop_checkpoint(self.device.public_key)
 
     # -- writing ---------------------------------------------------------
 
@@ -442,6 +543,8 @@ class Ledger:
                 progress(index, len(rows))
         file_heads = {device: seq for device, (seq, _) in heads.items()}
         report.problems.extend(known_heads.compare(known, file_heads, seen))
+        forked = {(row.device, row.seq) for row in self.store.forks()}
+        report.problems.extend(Problem(d.hex(), seq, FORKED) for d, seq in sorted(forked))
         return report
 
     def _verify_row(self, row: Row, now: int) -> str | None:
@@ -459,6 +562,14 @@ class Ledger:
         return None
 
     # -- the key ---------------------------------------------------------
+
+    def derive(self, purpose: bytes) -> bytes:
+        """A 32-byte key for one purpose (RELAY_TOKEN, BUNDLE_KEY), derived from the
+        data key by keyed BLAKE2b over the purpose and the incident id: knowing one
+        tells nothing of the data key or of another purpose's key."""
+        return hashlib.blake2b(
+            purpose + self.header.incident_id, key=self._key, digest_size=32
+        ).digest()
 
     def change_passphrase(self, new_passphrase: str) -> None:
         """Re-wrap the data key under a new passphrase: a new salt, the same costs.

@@ -10,6 +10,7 @@ the events are the session's (session.py); the log itself is the ledger's
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -17,14 +18,19 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Self
 
-from warroom import gcpause
+from warroom import checkpoint, gcpause
 from warroom import heads as known_heads
 from warroom.clock import MAX_SKEW_MS, HybridClock
 from warroom.device import Device, load_device
+from warroom.errors import SessionError
 from warroom.events import Event
-from warroom.ledger import Header, Ledger, Problem, VerifyReport, open_store, unwrap_key
+from warroom.ledger import Header, Heads, Ledger, Problem, VerifyReport, open_store, unwrap_key
 from warroom.state import Entry, Fold, IncidentState
 from warroom.store import Store
+
+CHECKPOINT_AFTER = 1000
+"""Events folded beyond the last checkpoint before a close saves a new one: below it,
+reading them costs less than writing the whole state again."""
 
 
 class Replica:
@@ -40,6 +46,7 @@ class Replica:
         known: known_heads.KnownHeads | None = None,
         *,
         fold: bool = True,
+        check: bool = True,
     ) -> None:
         self.ledger = Ledger(store, header, data_key, device, clock, known)
         self._fold = Fold()
@@ -47,9 +54,15 @@ class Replica:
         self.folds = 0
         """Times the whole file was read and folded (a cheap open makes none)."""
         self.generation = 0
-        """Bumped when an entry left the timeline or moved (Fold.reshaped): the console
-        then redraws it whole. A late event never rebuilds the state."""
+        """Bumped when an entry left the timeline or moved (Fold.reshaped), or when a
+        checkpoint was found not to match its rows: the console then redraws it whole.
+        A late event never rebuilds the state."""
         self._reshaped = 0
+        self.summarised: Heads = {}
+        """The rows the checkpoint this state resumed from summarises ({}: none);
+        `check_checkpoint` checks they are still there, unchanged."""
+        self._saved = 0  # events in this device's newest checkpoint
+        self._check = check
         if fold:
             self._fold_all()
         else:
@@ -64,14 +77,20 @@ class Replica:
         device: Device | None = None,
         clock: HybridClock | None = None,
         fold: bool = True,
+        check: bool = True,
     ) -> Self:
         """Open an incident file. Raises WrongPassphrase; writes nothing.
 
-        `fold=False`: read each device's newest row only (see the module's docstring)."""
+        `fold=False`: read each device's newest row only (see the module's docstring).
+        `check=False`: a state resumed from a checkpoint is not checked against the rows
+        it summarises yet; call `check_checkpoint` (the console does, after its first
+        paint)."""
         store = open_store(path)
         try:
             header, data_key = unwrap_key(path, store, passphrase)
-            return cls(store, header, data_key, device or load_device(), clock, fold=fold)
+            return cls(
+                store, header, data_key, device or load_device(), clock, fold=fold, check=check
+            )
         except BaseException:
             store.close()
             raise
@@ -90,14 +109,16 @@ class Replica:
 
         The key derivation runs in C without the GIL, so the console starts it before
         loading its UI and the two overlap: with a passphrase file, the main screen
-        paints sooner by the KDF's time.
+        paints sooner by the KDF's time. A state resumed from a checkpoint is not
+        checked yet: the caller runs `check_checkpoint` once it has painted.
         """
         future: Future[Self] = Future()
 
         def run() -> None:
             future.set_running_or_notify_cancel()
             try:
-                future.set_result(cls.unlock(path, passphrase, device=device, clock=clock))
+                unlocked = cls.unlock(path, passphrase, device=device, clock=clock, check=False)
+                future.set_result(unlocked)
             except BaseException as exc:  # the console shows it, whatever it is
                 future.set_exception(exc)
 
@@ -105,6 +126,10 @@ class Replica:
         return future
 
     def close(self) -> None:
+        """Save a checkpoint if the last one is stale (`save_checkpoint`), then close."""
+        # A full disk or a lock held too long: the next open folds the file instead.
+        with contextlib.suppress(SessionError):
+            self.save_checkpoint()
         self.ledger.close()
 
     def change_passphrase(self, new_passphrase: str) -> None:
@@ -165,14 +190,93 @@ class Replica:
         return self._fold.state
 
     def _fold_all(self) -> None:
-        """Read the whole file through the ledger and fold it, from scratch."""
+        """The state of the whole file: resumed from this device's checkpoint when it
+        matches the file, else read and folded from scratch."""
+        if not self._resume():
+            self._fold_from_scratch()
+        elif self._check:
+            self.check_checkpoint()
+
+    def _fold_from_scratch(self) -> None:
+        """Read the whole file through the ledger and fold it."""
         opened = self.ledger.read_all()
         self._fold = Fold()
         self._reshaped = 0
+        self.summarised = {}
         with gcpause.paused():
             self._fold.apply_all(opened)
         self._folded = True
         self.folds += 1
+
+    # -- checkpoints (warroom/checkpoint.py) -------------------------------
+
+    def _resume(self) -> bool:
+        """Resume from this device's checkpoint and fold the rows after it, as a poll
+        would; False (nothing changed) when there is none, or it does not match."""
+        body = self.ledger.load_checkpoint()
+        if body is None:
+            return False
+        try:
+            with gcpause.paused():
+                saved = checkpoint.decode(body)
+        except checkpoint.Unusable:
+            return False
+        opened = self.ledger.read_since(saved.vector)
+        if opened is None:  # a row it summarises is gone or changed
+            self.ledger.drop_checkpoint()
+            return False
+        with gcpause.paused():
+            self._fold = Fold.resume(saved.fold)
+            self._fold.apply_all(opened)
+        if saved.fold.last_order is not None:
+            self.clock.observe(saved.fold.last_order[:2])
+        self._reshaped = self._fold.reshaped
+        self._folded = True
+        self.summarised = saved.vector
+        self._saved = saved.events
+        return True
+
+    def checkpoint_problems(self) -> list[Problem]:
+        """What is wrong with the rows the resumed checkpoint summarises (chain links
+        only: Ledger.check_summarised); empty when they match it, or with no checkpoint.
+        Reads only: a worker thread may call it (the console does, after painting)."""
+        return self.ledger.check_summarised(self.summarised) if self.summarised else []
+
+    def distrust_checkpoint(self) -> None:
+        """Drop the checkpoint and fold the whole file: its problems are then in
+        `problems`, and `generation` moves (the console redraws)."""
+        self.ledger.drop_checkpoint()
+        self._fold_from_scratch()
+        self.generation += 1
+
+    def check_checkpoint(self) -> bool:
+        """`checkpoint_problems`, then `distrust_checkpoint` if there are any. Returns
+        whether the state stood (True with no checkpoint)."""
+        if self.checkpoint_problems():
+            self.distrust_checkpoint()
+            return False
+        return True
+
+    def save_checkpoint(self, *, force: bool = False) -> bool:
+        """Save this state as this device's checkpoint, when at least CHECKPOINT_AFTER
+        events came after the last one (`force`: whatever the count). Never when this
+        file showed a problem or a rollback (the next open must see them again), nor
+        when this user cannot write the file. Returns whether it saved."""
+        ledger = self.ledger
+        if not self._folded or ledger.problems or ledger.rollbacks:
+            return False
+        if self.store.read_only is not None:
+            return False
+        events = sum(seq for seq, _ in ledger.heads.values())
+        if not force and events - self._saved < CHECKPOINT_AFTER:
+            return False
+        with gcpause.paused():
+            body = checkpoint.encode(
+                checkpoint.Checkpoint(dict(ledger.heads), self._fold.resumable())
+            )
+        ledger.save_checkpoint(body)
+        self._saved = events
+        return True
 
     def _fold_in(self, events: list[Event]) -> None:
         """Fold events read or written after the state was built, in any order: the fold

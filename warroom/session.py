@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from warroom import codename as codenames
 from warroom import crypto, evidence, limits
 from warroom import events as ev
-from warroom import heads as known_heads
 from warroom.clock import HybridClock, wall_ms
 from warroom.device import Device, load_device
 from warroom.errors import SessionError
@@ -46,7 +45,6 @@ from warroom.ledger import (  # re-exported: the CLI, the UI and the tests name 
 )
 from warroom.replica import Replica
 from warroom.state import Draft
-from warroom.store import Store
 from warroom.timefmt import check_at
 
 if TYPE_CHECKING:  # the comms rules and the indicator register load on first use:
@@ -127,20 +125,11 @@ class Session(Replica):
     """An unlocked incident and the commands that change it (see Replica for opening,
     reading and the ledger underneath)."""
 
-    def __init__(
-        self,
-        store: Store,
-        header: Header,
-        data_key: bytes,
-        device: Device,
-        clock: HybridClock | None = None,
-        known: known_heads.KnownHeads | None = None,
-        *,
-        fold: bool = True,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """As Replica's (the same arguments, passed on)."""
         self._policy: tuple[str, Policy] | None = None
         self._iocs: Register | None = None
-        super().__init__(store, header, data_key, device, clock, known, fold=fold)
+        super().__init__(*args, **kwargs)
 
     # -- opening ---------------------------------------------------------
 

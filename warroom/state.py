@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any
 
@@ -83,6 +83,7 @@ __all__ = [
     "IndicatorMark",
     "Person",
     "Revision",
+    "Resumable",
     "RoleHolding",
     "Step",
     "attribution",
@@ -98,6 +99,21 @@ Key = tuple[str, str]
 _SYSTEM, _ADD, _CHANGE = 0, 1, 2
 Claim = tuple[Order, int, Any]
 """A claim on an entry id: (order, _SYSTEM, Entry) or (order, _ADD | _CHANGE, Event)."""
+
+
+@dataclass
+class Resumable:
+    """A fold in plain parts (Fold.resumable, Fold.resume; warroom/checkpoint.py stores
+    them). `devices`: (hex key, label, newest ms, first order, (naming order, name) or
+    None) in the state's order; `entries`: user entries that are their own record;
+    `claims`: (order, entry) bases of entries changed since; `events`: the rest."""
+
+    devices: list[tuple[str, str, int, Order, tuple[Order, str] | None]]
+    entries: list[Entry]
+    claims: list[tuple[Order, Entry]]
+    events: list[Event]
+    last_order: Order | None
+
 
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
 
@@ -226,6 +242,67 @@ class Fold:
         self._seen: dict[bytes, list[Any]] = {}
         """Device -> [hex key, its newest ms, its naming event's order or None]: what
         `apply` checks on every event, in one look-up."""
+
+    # -- checkpoints: what a later open resumes from (warroom/checkpoint.py) ----
+
+    def resumable(self) -> Resumable:
+        """What `resume` needs to rebuild this fold exactly, late events included: the
+        devices as seen, the entries that are their own record (most notes: taken as
+        they are), and every event and claim the fold keeps (records, entries with more
+        than one claim), applied again on resume."""
+        entries, claims, events = [], [], []
+        slots = self._slots
+        for entry in self.state.entries.values():
+            if not entry.system and entry.id not in slots:
+                entries.append(entry)
+        for held in slots.values():
+            for order, kind, item in [held] if isinstance(held, tuple) else held:
+                if isinstance(item, Event):
+                    events.append(item)
+                elif kind == _ADD:  # system claims are made again by their records
+                    claims.append((order, item))
+        for record in self._records.values():
+            events.extend(record)
+        devices = [
+            (
+                device,
+                label,
+                self.device_last_ms[bytes.fromhex(device)],
+                self._first_seen[device],
+                self._named.get(device),
+            )
+            for device, label in self.state.devices.items()
+        ]
+        return Resumable(devices, entries, claims, events, self.last_order)
+
+    @classmethod
+    def resume(cls, saved: Resumable) -> Fold:
+        """A fold equal to the one `saved` came from, in state and in what it does with
+        the events applied next (late ones too): the devices and lone entries are put
+        back as they were, the kept events and claims applied again, in one batch."""
+        f = cls()
+        for device, label, last_ms, first, named in saved.devices:
+            key = bytes.fromhex(device)
+            f.state.devices[device] = label
+            f._first_seen[device] = first
+            if named is not None:
+                f._named[device] = named
+            f._seen[key] = [device, last_ms, None if named is None else named[0]]
+            f.device_last_ms[key] = last_ms
+        entries = f.state.entries
+        for entry in saved.entries:
+            entries[entry.id] = entry
+        f._batch, f._batch_slots, f._batch_people = set(), set(), {}
+        try:
+            for order, entry in saved.claims:
+                f._claim(entry.id, (order, _ADD, entry))
+            for event in saved.events:
+                f.apply(event)
+        finally:
+            f._end_batch()
+        f.last_order, f.late, f.reshaped = saved.last_order, 0, 0
+        f.new_entries = list(entries.values())
+        return f
 
     def apply_all(self, events: Iterable[Event]) -> None:
         """Apply a batch (a poll, a sync), in any order: each record that late events

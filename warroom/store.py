@@ -2,8 +2,9 @@
 
 `meta` holds the plaintext header (format, incident id, KDF parameters, salt,
 wrapped data key) and nothing else. `events` holds one row per change, keyed by
-(device, seq), with the chain link, the sealed payload and the signature. The
-store knows rows, not what is in them: sealing and signing are the caller's.
+(device, seq), with the chain link, the sealed payload and the signature;
+`checkpoints` one sealed, signed checkpoint per device (ledger.py). The store knows
+rows, not what is in them: sealing and signing are the caller's.
 
 WAL, synchronous=FULL and a busy timeout: a commit that returned is on disk,
 and several processes append at once, each in its own IMMEDIATE transaction.
@@ -18,18 +19,16 @@ SessionError, so the command line and the console show it as they show bad input
 from __future__ import annotations
 
 import contextlib
-import grp
 import os
-import pwd
 import sqlite3
-import stat
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from warroom import fileaccess
 from warroom.errors import SessionError
 
 if TYPE_CHECKING:
@@ -41,10 +40,6 @@ BUSY_TIMEOUT_MS = 30_000
 PRIVATE_MODE = 0o600
 SHARED_MODE = 0o660
 """`init --shared`: group-readable and -writable, for several responders on one host."""
-SHARE_HINT = (
-    "To share incidents, make them with `warroom init --shared` in a setgid directory of "
-    "a group you all belong to (`install -d -m 2770 -g GROUP DIR`)"
-)
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -58,6 +53,30 @@ CREATE TABLE events (
     PRIMARY KEY (dev, seq)
 ) WITHOUT ROWID;
 """
+
+
+CHECKPOINTS = """
+CREATE TABLE IF NOT EXISTS checkpoints (
+    dev  INTEGER PRIMARY KEY REFERENCES devices(id),
+    box  BLOB NOT NULL,
+    sig  BLOB NOT NULL
+)
+"""
+"""One checkpoint per device (warroom/checkpoint.py), made on its first save: a file
+from before checkpoints has none, and reads the same."""
+
+FORKS = """
+CREATE TABLE IF NOT EXISTS forks (
+    dev  INTEGER NOT NULL REFERENCES devices(id),
+    seq  INTEGER NOT NULL,
+    prev BLOB NOT NULL,
+    box  BLOB NOT NULL,
+    sig  BLOB NOT NULL,
+    PRIMARY KEY (dev, seq, sig)
+) WITHOUT ROWID
+"""
+"""Rows that arrived (sync, a bundle) for a (device, seq) this file already holds with
+other contents, both signed by the device: kept as evidence, never folded."""
 
 
 class StoreError(SessionError):
@@ -111,50 +130,6 @@ def _connect(
     return conn
 
 
-def _check_access(path: Path) -> str | None:
-    """Why this user cannot change the incident at `path` (None: they can). Refuse,
-    saying how to share it, one they cannot even read: SQLite would fail later, less
-    helpfully."""
-    sides = (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
-    for name in sides:
-        if name.exists() and not os.access(name, os.R_OK):
-            raise StoreError(_denied(name))
-    directory = path.parent
-    if os.statvfs(directory).f_flag & os.ST_RDONLY:
-        return f"{path}: on a read-only file system; this command would change the incident"
-    for name in sides:
-        if name.exists() and not os.access(name, os.W_OK):
-            info = name.stat()
-            if info.st_uid == os.geteuid():
-                return (
-                    f"{name}: read-only (mode {info.st_mode & 0o777:04o}); this command "
-                    f"would change the incident: `chmod u+w {name}` first"
-                )
-            return _denied(name)
-    if not os.access(directory, os.W_OK | os.X_OK):
-        info = directory.stat()
-        if info.st_uid == os.geteuid():
-            return (
-                f"{directory}: read-only (mode {info.st_mode & 0o7777:04o}); this command "
-                f"would change the incident, and warroom writes its -wal and -shm files "
-                f"beside {path.name}: `chmod u+w {directory}` first"
-            )
-        return (
-            f"{directory}: permission denied (warroom needs to write the -wal and -shm "
-            f"files beside {path.name}). {SHARE_HINT}"
-        )
-    return None
-
-
-def _denied(name: Path) -> str:
-    info = name.stat()
-    return (
-        f"{name}: permission denied (mode {info.st_mode & 0o777:04o}, owner "
-        f"{_user_name(info.st_uid)}, group {_group_name(info.st_gid)}); its owner "
-        f"can share it with `chmod 660 {name}`. {SHARE_HINT}"
-    )
-
-
 _UNKNOWN_OUTCOME = ("SQLITE_IOERR_FSYNC", "SQLITE_IOERR_DIR_FSYNC")
 """A commit that failed here may still be on disk (the frames were written)."""
 
@@ -195,36 +170,6 @@ def write_error(path: Path, exc: sqlite3.Error) -> WriteError:
 
 _IO_FAULTS = ("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_BUSY")
 """Errors that say the file could not be read, not that it is not an incident file."""
-
-
-def _user_name(uid: int) -> str:
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
-
-
-def _group_name(gid: int) -> str:
-    try:
-        return grp.getgrgid(gid).gr_name
-    except KeyError:
-        return str(gid)
-
-
-def shared_directory_warning(path: str | os.PathLike[str]) -> str | None:
-    """Why the shared incident at `path` may lock the others out, or None.
-
-    Outside a setgid directory, the file and the -wal and -shm files each
-    responder's process creates beside it take their creator's own group.
-    """
-    path = Path(path)
-    if path.parent.stat().st_mode & stat.S_ISGID:
-        return None
-    return (
-        f"{path.parent} is not setgid: files made there take their creator's group "
-        f"({_group_name(path.stat().st_gid)} for {path.name}), not one you all share; "
-        "use a directory made with `install -d -m 2770 -g GROUP DIR`"
-    )
 
 
 class Store:
@@ -304,7 +249,10 @@ class Store:
             raise StoreError(f"{path}: no such file")
         if not path.is_file():
             raise StoreError(f"{path}: not a file")
-        read_only = _check_access(path)
+        unreadable = fileaccess.unreadable(path)
+        if unreadable is not None:
+            raise StoreError(unreadable)
+        read_only = fileaccess.read_only_reason(path)
         try:
             with path.open("rb") as fh:
                 magic = fh.read(16)
@@ -417,8 +365,9 @@ class Store:
 
     # -- reading ---------------------------------------------------------
 
-    def rows(self, after: dict[bytes, int] | None = None) -> list[Row]:
-        """Rows in (device, seq) order; with `after`, only those past each device's seq."""
+    def rows(self, after: dict[bytes, int] | None = None, limit: int | None = None) -> list[Row]:
+        """Rows in (device, seq) order; with `after`, only those past each device's seq,
+        and at most `limit` of them (the first of each device's, device by device)."""
         with self._lock:
             if after is None:
                 # LEFT JOIN: a row whose device is gone must surface (and be flagged).
@@ -427,22 +376,25 @@ class Store:
                     "LEFT JOIN devices d ON d.id = e.dev ORDER BY e.dev, e.seq"
                 ).fetchall()
             else:
-                batch = self._rows_after(after)
+                batch = self._rows_after(after, limit)
         return [Row(*row) for row in batch]
 
-    def _rows_after(self, after: dict[bytes, int]) -> list[tuple]:
+    def _rows_after(self, after: dict[bytes, int], limit: int | None) -> list[tuple]:
         out: list[tuple] = []
         for key, dev, head in self._conn.execute(
             "SELECT d.key, d.id, max(e.seq) FROM devices d "
-            "JOIN events e ON e.dev = d.id GROUP BY d.id"
+            "JOIN events e ON e.dev = d.id GROUP BY d.id ORDER BY d.id"
         ).fetchall():
             known = after.get(key, 0)
+            room = -1 if limit is None else limit - len(out)
+            if room == 0:
+                break
             if head > known:
                 out.extend(
                     self._conn.execute(
                         "SELECT ?, seq, prev, box, sig FROM events "
-                        "WHERE dev=? AND seq>? ORDER BY seq",
-                        (key, dev, known),
+                        "WHERE dev=? AND seq>? ORDER BY seq LIMIT ?",
+                        (key, dev, known, room),
                     ).fetchall()
                 )
         return out
@@ -479,6 +431,75 @@ class Store:
                 ).fetchall()
             )
 
+    def rows_upto(self, vector: dict[bytes, int]) -> list[Row]:
+        """Each listed device's rows up to its seq in `vector`, in (device, seq) order."""
+        out: list[Row] = []
+        with self._lock:
+            for device, seq in vector.items():
+                dev = self._conn.execute("SELECT id FROM devices WHERE key=?", (device,)).fetchone()
+                if dev is None:
+                    continue
+                found = self._conn.execute(
+                    "SELECT ?, seq, prev, box, sig FROM events WHERE dev=? AND seq<=? ORDER BY seq",
+                    (device, dev[0], seq),
+                ).fetchall()
+                out.extend(Row(*row) for row in found)
+        return out
+
+    # -- rows from elsewhere (warroom/sync) ---------------------------------
+
+    @contextlib.contextmanager
+    def importing(self) -> Iterator[Importer]:
+        """One IMMEDIATE transaction for rows that come from another replica: what the
+        file holds is read and the rows written under the same lock, so a check made
+        inside it still holds when the rows are committed (all of them, or none)."""
+        with self._write():
+            yield Importer(self)
+
+    def forks(self) -> list[Row]:
+        """The fork evidence this file holds, in (device, seq) order."""
+        with self._lock:
+            try:
+                found = self._conn.execute(
+                    "SELECT d.key, f.seq, f.prev, f.box, f.sig FROM forks f "
+                    "JOIN devices d ON d.id = f.dev ORDER BY f.dev, f.seq"
+                ).fetchall()
+            except sqlite3.OperationalError:  # no such table: none ever recorded
+                return []
+        return [Row(*row) for row in found]
+
+    # -- checkpoints -----------------------------------------------------
+
+    def checkpoint(self, device: bytes) -> tuple[bytes, bytes] | None:
+        """A device's checkpoint (box, signature), or None."""
+        with self._lock:
+            try:
+                found = self._conn.execute(
+                    "SELECT c.box, c.sig FROM checkpoints c JOIN devices d ON d.id = c.dev "
+                    "WHERE d.key=?",
+                    (device,),
+                ).fetchone()
+            except sqlite3.OperationalError:  # no such table: a file from before them
+                return None
+        return found
+
+    def put_checkpoint(self, device: bytes, box: bytes, sig: bytes) -> None:
+        """Replace a device's checkpoint, durably."""
+        with self._write():
+            self._conn.execute(CHECKPOINTS)
+            self._conn.execute(
+                "INSERT OR REPLACE INTO checkpoints(dev, box, sig) VALUES (?,?,?)",
+                (self._device_id(device), box, sig),
+            )
+
+    def drop_checkpoint(self, device: bytes) -> None:
+        with self._write():
+            self._conn.execute(CHECKPOINTS)
+            self._conn.execute(
+                "DELETE FROM checkpoints WHERE dev IN (SELECT id FROM devices WHERE key=?)",
+                (device,),
+            )
+
     def count(self) -> int:
         with self._lock:
             return self._conn.execute("SELECT count(*) FROM events").fetchone()[0]
@@ -496,6 +517,38 @@ def _unlink_all(path: Path) -> None:
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         with contextlib.suppress(OSError):
             name.unlink(missing_ok=True)
+
+
+class Importer:
+    """Inside `Store.importing`: read what the file holds, add rows and fork evidence."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._conn = store._conn
+
+    def last_row(self, device: bytes) -> Row | None:
+        dev = self._conn.execute("SELECT id FROM devices WHERE key=?", (device,)).fetchone()
+        return self._store._last_row(device, dev[0]) if dev else None
+
+    def row(self, device: bytes, seq: int) -> Row | None:
+        return self._store.row(device, seq)  # the lock is ours already (reentrant)
+
+    def add(self, row: Row) -> None:
+        self._conn.execute(
+            "INSERT INTO events(dev, seq, prev, box, sig) VALUES (?,?,?,?,?)",
+            (self._store._device_id(row.device), row.seq, row.prev, row.box, row.sig),
+        )
+
+    def add_fork(self, row: Row) -> bool:
+        """Keep `row` as fork evidence; False if it was kept already."""
+        self._conn.execute(FORKS)
+        return (
+            self._conn.execute(
+                "INSERT OR IGNORE INTO forks(dev, seq, prev, box, sig) VALUES (?,?,?,?,?)",
+                (self._store._device_id(row.device), row.seq, row.prev, row.box, row.sig),
+            ).rowcount
+            == 1
+        )
 
 
 class _Transaction:

@@ -74,3 +74,36 @@ async def test_a_rolled_back_file_is_named_in_the_header(make_app, ui, tmp_path:
         await wait_for_verify(app, pilot)
         assert app.signature_problems == []
         assert "failed integrity" not in header(app)
+
+
+async def test_a_checkpoint_that_no_longer_matches_is_dropped_after_the_first_paint(
+    make_app, ui
+) -> None:
+    """The console paints from this device's checkpoint, then checks the rows it
+    summarises: one rewritten since, it folds the whole file and says so."""
+    app = make_app()
+    path = app.incident_path
+    with Session.unlock(
+        path, ui.PASSPHRASE, device=ui.frozen_device(), clock=HybridClock(lambda: ui.NOW)
+    ) as s:
+        assert s.save_checkpoint(force=True)
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        changed = conn.execute(
+            "UPDATE events SET box = CAST(box || x'00' AS BLOB) WHERE seq=2 AND dev="
+            "(SELECT id FROM devices WHERE key=?)",
+            (ui.frozen_device().public_key,),
+        ).rowcount
+        assert changed == 1
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await ui.wait_unlocked(pilot)
+        session = app.session
+        assert session.summarised and session.folds == 0
+        assert "failed integrity" not in header(app)  # painted from the checkpoint
+        await wait_for_verify(app, pilot)
+        assert session.folds == 1 and not session.summarised
+        assert [p.seq for p in session.problems] == [2, 3]
+        assert app.signature_problems == []  # the same problems, not counted twice
+        assert "2 event(s) failed integrity checks" in header(app)
+        notices = [n.message for n in app._notifications]
+        assert sum("did not match the file" in m for m in notices) == 1

@@ -1,1 +1,2 @@
-"""The CLI's command families; `warroom.cli` assembles them."""
+"""The commands' bodies: plain functions, called by the click declarations in
+`warroom.cli`, which import each one when its command runs."""

@@ -1,5 +1,6 @@
-"""What every command shares: errors and exit codes, the passphrase, the device,
-unlocking an incident for one command, and printing."""
+"""What every command's body shares: errors and exit codes, the passphrase, the
+device, unlocking an incident for one command, and printing. (The parameters the
+declarations share are in cli/options.py.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,25 +42,6 @@ class Failure(click.ClickException):
 
 class CheckFailed(Failure):
     exit_code = 1
-
-
-# -- shared options ------------------------------------------------------------
-
-
-def passphrase_option(f: Callable) -> Callable:
-    return click.option(
-        "--passphrase-file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        envvar=PASSPHRASE_ENV,
-        help=f"Read the passphrase from the first line of this file (or ${PASSPHRASE_ENV}). "
-        "Without it you are asked, with no echo.",
-    )(f)
-
-
-# readable=False: the store says why a file cannot be opened, and how to share it.
-path_argument = click.argument(
-    "path", type=click.Path(dir_okay=False, readable=False, path_type=Path)
-)
 
 
 def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> str:

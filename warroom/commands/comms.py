@@ -1,4 +1,6 @@
-"""Comms commands: the policy, lint, drafts, and checking an export."""
+"""Comms: the incident's policy (`policy set|show`), linting draft files (`lint`,
+`rules`), the drafts in an incident (`draft add|approve|list`), and checking an
+export (`verify-export`)."""
 
 from __future__ import annotations
 
@@ -14,24 +16,16 @@ from warroom.commands.common import (
     CheckFailed,
     Failure,
     dump_json,
-    passphrase_option,
-    path_argument,
     unlocked,
 )
 from warroom.sanitize import one_line
 from warroom.state import draft_dict
 
-if TYPE_CHECKING:  # the rules, gpg and the export checks load when a command runs:
-    # `warroom open` imports this module too, and needs none of them (benchmarks/startup.py)
+if TYPE_CHECKING:  # the rules, gpg and the export checks load when a command uses them:
+    # `warroom init` imports this module too (read_policy), and needs them only with --policy
     from warroom.gpg import Keyring
     from warroom.rules.model import DraftDoc, Finding
     from warroom.rules.policy import Policy
-
-gnupghome_option = click.option(
-    "--gnupghome",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="GnuPG home holding the recipients' public keys (default: $GNUPGHOME or ~/.gnupg).",
-)
 
 
 def keyring(gnupghome: Path | None) -> Keyring:
@@ -61,28 +55,16 @@ def print_findings(label: str, findings: list[Finding]) -> None:
 # -- policy --------------------------------------------------------------------
 
 
-@click.group()
-def policy() -> None:
-    """The incident's comms policy (company domains, subject, phrases, vendors, SMS)."""
-
-
-@policy.command("set")
-@path_argument
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@passphrase_option
 def policy_set(path: Path, file: Path, passphrase_file: Path | None) -> None:
-    """Store the policy FILE (TOML) in the incident, encrypted."""
+    """Check the policy `file` and store it in the incident."""
     parsed = read_policy(file)
     with unlocked(path, passphrase_file) as session:
         session.set_policy(parsed.source_text, source=str(file))
     click.echo(f"policy set: internal domains {', '.join(parsed.internal_domains)}")
 
 
-@policy.command("show")
-@path_argument
-@passphrase_option
 def policy_show(path: Path, passphrase_file: Path | None) -> None:
-    """Print the incident's policy (TOML); the shipped default if none was set."""
+    """Print the incident's policy, or the shipped one (saying so on stderr)."""
     from warroom.rules.policy import default_policy
 
     with unlocked(path, passphrase_file) as session:
@@ -96,25 +78,11 @@ def policy_show(path: Path, passphrase_file: Path | None) -> None:
 # -- lint ----------------------------------------------------------------------
 
 
-@click.command("lint")
-@click.argument("drafts", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Policy TOML (default: the shipped policy).",
-)
-@gnupghome_option
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of findings.")
-def lint_command(
+def lint(
     drafts: tuple[Path, ...], policy_file: Path | None, gnupghome: Path | None, as_json: bool
 ) -> None:
-    """Check draft files against the comms rules.
-
-    A DRAFT is a JSON file {"channel": "email|chat|sms|statement", "from", "to",
-    "cc", "bcc", "subject", "topic", "title", "body"} or an .eml email. Exit 0:
-    no errors; 1: errors found; 2: a file could not be read.
-    """
+    """Lint each draft file and print the findings; exit 1 on an error found, 2 on a
+    file that could not be read (the others are still linted)."""
     from warroom.rules.lint import DraftFileError, has_errors, lint, read_draft_file
     from warroom.rules.model import Context
     from warroom.rules.policy import default_policy
@@ -144,9 +112,8 @@ def lint_command(
         sys.exit(1)
 
 
-@click.command("rules")
-def rules_command() -> None:
-    """List the comms rules: id, severity, what each checks."""
+def rules() -> None:
+    """Print every rule: id, severity, what it checks."""
     from warroom.rules import RULES
 
     for rule_id, (severity, text) in RULES.items():
@@ -154,11 +121,6 @@ def rules_command() -> None:
 
 
 # -- drafts --------------------------------------------------------------------
-
-
-@click.group()
-def draft() -> None:
-    """Comms drafts in an incident: add, list, approve."""
 
 
 def _fields(doc: DraftDoc) -> dict[str, object]:
@@ -178,12 +140,8 @@ def _fields(doc: DraftDoc) -> dict[str, object]:
     }
 
 
-@draft.command("add")
-@path_argument
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@passphrase_option
 def draft_add(path: Path, file: Path, passphrase_file: Path | None) -> None:
-    """Add the draft in FILE (JSON or .eml) to the incident; prints its id."""
+    """Read the draft `file` and save it in the incident; print its id."""
     from warroom.rules.lint import DraftFileError, read_draft_file
 
     try:
@@ -194,15 +152,10 @@ def draft_add(path: Path, file: Path, passphrase_file: Path | None) -> None:
         click.echo(session.save_draft(None, **_fields(doc)))
 
 
-@draft.command("approve")
-@path_argument
-@click.argument("draft_id")
-@gnupghome_option
-@passphrase_option
 def draft_approve(
     path: Path, draft_id: str, gnupghome: Path | None, passphrase_file: Path | None
 ) -> None:
-    """Approve a draft (refused while a rule finds an error in it)."""
+    """Approve a draft the rules find no error in; print the findings either way."""
     from warroom import comms
     from warroom.rules.lint import has_errors
 
@@ -218,15 +171,8 @@ def draft_approve(
     click.echo(f"{draft_id}: approved")
 
 
-@draft.command("list")
-@path_argument
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-@gnupghome_option
-@passphrase_option
 def draft_list(path: Path, fmt: str, gnupghome: Path | None, passphrase_file: Path | None) -> None:
-    """Every draft with its status and the rules' findings."""
+    """Print every draft, oldest first, with its status and the rules' findings."""
     from warroom import comms
 
     ring = keyring(gnupghome)
@@ -252,30 +198,6 @@ def draft_list(path: Path, fmt: str, gnupghome: Path | None, passphrase_file: Pa
 # -- verify-export -------------------------------------------------------------
 
 
-@click.command("verify-export")
-@click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option(
-    "--device-key",
-    metavar="HEX",
-    default="",
-    help="Pin: the device (its 64-hex public key) that must have signed.",
-)
-@gnupghome_option
-@click.option(
-    "--expect-gpg",
-    metavar="FINGERPRINT",
-    default="",
-    help="Pin: the GPG key that must have signed the manifest (manifest.json.asc).",
-)
-@click.option(
-    "--incident",
-    "incident_path",
-    metavar="PATH",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Pin: the incident file it was exported from; a device of that incident must "
-    "have signed (asks for its passphrase, as other commands do).",
-)
-@passphrase_option
 def verify_export(
     folder: Path,
     device_key: str,
@@ -284,15 +206,8 @@ def verify_export(
     incident_path: Path | None,
     passphrase_file: Path | None,
 ) -> None:
-    """Check an export: manifest signatures, every file's SHA-256, nothing added or
-    missing, every email for someone outside the company PGP/MIME encrypted.
-
-    A signature only says the folder is unchanged since someone signed it: anyone
-    can edit an export and sign it again with a new key. So name who must have
-    signed it, with --device-key, --expect-gpg or --incident; without one, the
-    signer is reported as not pinned and the check fails (exit 1), whatever else
-    holds. Exit 0: ok; 1: a check failed; 2: bad usage.
-    """
+    """Check the export in `folder`, pinned by a device key, a GPG key or the incident
+    it came from; CheckFailed (exit 1) if anything fails or nothing pins the signer."""
     from warroom.export.manifest import IncidentPin, check_export
 
     device_key = device_key.strip().lower()

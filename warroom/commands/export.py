@@ -1,4 +1,5 @@
-"""`warroom export PATH WHAT`: signed comms drafts, the postmortem, the timeline."""
+"""Exporting from an incident (`export`): signed comms drafts, the postmortem, the
+timeline."""
 
 from __future__ import annotations
 
@@ -8,42 +9,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from warroom.commands.common import CheckFailed, Failure, passphrase_option, path_argument, unlocked
-from warroom.commands.comms import gnupghome_option, keyring
+from warroom.commands.common import CheckFailed, Failure, unlocked
+from warroom.commands.comms import keyring
 from warroom.export import timeline as timeline_export
 from warroom.sanitize import clean, one_line
 
-if TYPE_CHECKING:  # loaded when an export runs, not by every command (benchmarks/startup.py)
+if TYPE_CHECKING:  # loaded when drafts are exported, not for a timeline
     from warroom.gpg import Keyring
 
-EXPORTS = ("drafts", "postmortem", "timeline")
 
-
-@click.command("export")
-@path_argument
-@click.argument("what", type=click.Choice(EXPORTS))
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="drafts: a new (or empty) folder; postmortem, timeline: a new file (timeline: "
-    "standard output if omitted). Never overwritten: an existing FILE is refused (exit 2).",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(timeline_export.FORMATS),
-    default="md",
-    show_default=True,
-    help="timeline: md, csv or json.",
-)
-@gnupghome_option
-@click.option(
-    "--sign-key",
-    metavar="FINGERPRINT",
-    default="",
-    help="drafts: your GPG key: signs the emails and the manifest (manifest.json.asc).",
-)
-@passphrase_option
 def export(
     path: Path,
     what: str,
@@ -53,26 +27,8 @@ def export(
     sign_key: str,
     passphrase_file: Path | None,
 ) -> None:
-    """Export from the incident.
-
-    drafts: every approved, lint-clean draft: emails as .eml (PGP/MIME, encrypted
-    to every recipient and the sender when anyone is outside the company, each Bcc
-    recipient in a copy of their own; signed when all are inside and --sign-key is
-    set), chat, SMS and statements as text,
-    plus manifest.json signed by this device (manifest.json.sig) and, with
-    --sign-key, by GPG (manifest.json.asc). Check it with `warroom verify-export`.
-    Refused, and nothing written, while any approved draft has an error.
-
-    postmortem: Markdown: summary with duration and impact, timeline, root cause,
-    resolution, corrective and preventive measures, follow-ups with owners,
-    attack metrics. timeline: the timeline as md, csv or json.
-
-    Every file is created readable by you only (0600; the drafts folder 0700),
-    whatever your umask, and appears whole or not at all: it is written under a
-    hidden `.warroom-export-*` name beside it and then put in place. --out never
-    replaces an existing file or folder: choose a new name. A crashed export's
-    hidden leftovers are removed by the next export.
-    """
+    """Write `what` (drafts, postmortem, timeline) from the incident to `out`, a new
+    file or folder (a timeline with no `out`: standard output); never overwrites."""
     if what == "drafts":
         if out is None:
             raise Failure("drafts need --out FOLDER")

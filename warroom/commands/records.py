@@ -1,5 +1,6 @@
-"""Registers kept in the incident: evidence, indicators, follow-ups, the
-incident's own fields, and the attack metrics."""
+"""Registers kept in the incident: evidence (`evidence add|list|note`), indicators
+(`iocs list|confirm|dismiss`), follow-ups (`followup add|set|list`), and the attack
+metrics (`metrics`)."""
 
 from __future__ import annotations
 
@@ -9,73 +10,17 @@ from typing import IO, Any
 
 import click
 
-from warroom import events as ev
 from warroom import evidence as evidence_mod
 from warroom import limits
 from warroom.commands import textin
-from warroom.commands.common import Failure, dump_json, passphrase_option, path_argument, unlocked
+from warroom.commands.common import Failure, dump_json, unlocked
 from warroom.export.tabular import to_csv
 from warroom.sanitize import one_line
 from warroom.timefmt import iso
 
-
-class DefaultGroup(click.Group):
-    """A group whose first argument, when it names no subcommand, goes to `default`:
-    `warroom iocs PATH` lists, `warroom iocs confirm PATH VALUE` confirms."""
-
-    def __init__(self, *args: Any, default: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.default = default
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
-            args = [self.default, *args]
-        return super().parse_args(ctx, args)
-
-
-def format_option(*choices: str) -> Any:
-    return click.option(
-        "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True
-    )
-
-
 # -- evidence ------------------------------------------------------------------
 
 
-@click.group(cls=DefaultGroup, default="list")
-def evidence() -> None:
-    """The evidence register: what was collected, its SHA-256, where it is kept."""
-
-
-EVIDENCE_JSON = {"description": str, "location": str, "collected_by": str}
-
-
-@evidence.command("add")
-@path_argument
-@click.option(
-    "--file",
-    "file",
-    type=click.Path(path_type=Path),
-    help="Hash this file (streamed, never read whole).",
-)
-@click.option(
-    "--description",
-    default="",
-    help=f"What it is (default: the file's name). {textin.STDIN_HELP}",
-)
-@click.option("--kind", type=click.Choice(evidence_mod.EVIDENCE_KINDS), required=True)
-@click.option("--location", help="Where it is kept (read-only storage). Required.")
-@click.option("--sha256", "digest", default="", help="The SHA-256, if hashed elsewhere.")
-@click.option("--collected-by", default="", help="Who collected it (default: you).")
-@click.option(
-    "--retain-days",
-    type=click.IntRange(1, 36500),
-    default=evidence_mod.DEFAULT_RETENTION_DAYS,
-    show_default=True,
-)
-@click.option("--writable", is_flag=True, help="It is NOT on read-only storage.")
-@textin.from_json_option(EVIDENCE_JSON)
-@passphrase_option
 def evidence_add(
     path: Path,
     file: Path | None,
@@ -89,18 +34,13 @@ def evidence_add(
     from_json: IO[str] | None,
     passphrase_file: Path | None,
 ) -> None:
-    """Register an item of evidence; prints its id and SHA-256.
-
-    --description, --location and --collected-by take `-` to read from standard
-    input, or all three from `--from-json -`: text on the command line is visible to
-    every user of this host (ps, /proc/PID/cmdline).
-    """
+    """Register an item of evidence, hashing `file` if given; print its id and SHA-256."""
     given = {
         "description": textin.free_text(description, "the description", limits.MAX_FIELD_CHARS),
         "location": textin.free_text(location, "the location", limits.MAX_FIELD_CHARS),
         "collected_by": textin.free_text(collected_by, "collected by", limits.MAX_LINE_CHARS),
     }
-    given = textin.merge_json(from_json, EVIDENCE_JSON, given)
+    given = textin.merge_json(from_json, textin.EVIDENCE_JSON, given)
     description, location, collected_by = (
         given["description"] or "",
         given["location"],
@@ -170,12 +110,8 @@ def evidence_rows(session: Any) -> list[dict[str, Any]]:
     return rows
 
 
-@evidence.command("list")
-@path_argument
-@format_option("text", "json")
-@passphrase_option
 def evidence_list(path: Path, fmt: str, passphrase_file: Path | None) -> None:
-    """Every item of evidence, with its hash and chain of custody."""
+    """Print every item of evidence, with its hash and chain of custody."""
     with unlocked(path, passphrase_file) as session:
         rows = evidence_rows(session)
     if fmt == "json":
@@ -194,22 +130,10 @@ def evidence_list(path: Path, fmt: str, passphrase_file: Path | None) -> None:
             click.echo(f"    {note['at']} {one_line(note['by'])}: {one_line(note['text'])}")
 
 
-@evidence.command("note")
-@path_argument
-@click.argument("evidence_id")
-@click.argument("text")
-@click.option(
-    "--location", default="", help=f"Where it is kept now, if it moved. {textin.STDIN_HELP}"
-)
-@passphrase_option
 def evidence_note(
     path: Path, evidence_id: str, text: str, location: str, passphrase_file: Path | None
 ) -> None:
-    """Add a chain-of-custody note (who moved it, who examined it).
-
-    TEXT `-` reads it from standard input, the safe form: TEXT on the command line is
-    visible to every user of this host (ps, /proc/PID/cmdline).
-    """
+    """Add a chain-of-custody note to an item (and where it is kept now, if it moved)."""
     text = textin.free_text(text, "the custody note", limits.MAX_FIELD_CHARS) or ""
     location = textin.free_text(location, "the location", limits.MAX_FIELD_CHARS) or ""
     with unlocked(path, passphrase_file) as session:
@@ -220,22 +144,9 @@ def evidence_note(
 # -- indicators ----------------------------------------------------------------
 
 
-@click.group(cls=DefaultGroup, default="list")
-def iocs() -> None:
-    """Indicators of compromise found in the timeline: list, confirm, dismiss."""
-
-
-@iocs.command("list")
-@path_argument
-@format_option("text", "json", "csv", "blocklist")
-@click.option(
-    "--include-new",
-    is_flag=True,
-    help="blocklist: also indicators nobody has confirmed yet (never dismissed ones).",
-)
-@passphrase_option
 def iocs_list(path: Path, fmt: str, include_new: bool, passphrase_file: Path | None) -> None:
-    """Print the indicators (blocklist: confirmed network indicators, one per line)."""
+    """Print the indicators as text, JSON, CSV or a blocklist (confirmed ones, and new
+    ones with `include_new`)."""
     with unlocked(path, passphrase_file) as session:
         rows = session.indicators()
     table = [{**r.to_dict(), "first_seen": iso(r.first_seen), "at": iso(r.at)} for r in rows]
@@ -258,65 +169,30 @@ def iocs_list(path: Path, fmt: str, include_new: bool, passphrase_file: Path | N
             )
 
 
-IOC_JSON = {"value": str, "note": str}
-IOC_HELP = (
-    "\n\nVALUE or --note `-` reads it from standard input, or both from `--from-json -` "
-    '({"value": ..., "note": ...}): the command line is visible to every user of this '
-    "host (ps, /proc/PID/cmdline), and an indicator or a note can say what you know."
-)
-
-
-def _mark(status: str, help_text: str) -> click.Command:
-    @click.command(help=help_text + IOC_HELP)
-    @path_argument
-    @click.argument("value", required=False)
-    @click.option("--note", default="", help=f"Why. {textin.STDIN_HELP}")
-    @textin.from_json_option(IOC_JSON)
-    @passphrase_option
-    def command(
-        path: Path,
-        value: str | None,
-        note: str,
-        from_json: IO[str] | None,
-        passphrase_file: Path | None,
-    ) -> None:
-        given = {
-            "value": textin.free_text(value, "the indicator", limits.MAX_FIELD_CHARS),
-            "note": textin.free_text(note, "the note", limits.MAX_FIELD_CHARS),
-        }
-        given = textin.merge_json(from_json, IOC_JSON, given)
-        if not given["value"]:
-            raise Failure('which indicator? give VALUE, or "value" in --from-json')
-        with unlocked(path, passphrase_file) as session:
-            row = session.mark_indicator(given["value"], status, given["note"] or "")
-        click.echo(f"{one_line(row.value)} ({row.type}): {row.status}")
-
-    return command
-
-
-iocs.add_command(_mark("confirmed", "Confirm an indicator: it goes on the blocklist."), "confirm")
-iocs.add_command(_mark("dismissed", "Dismiss an indicator (a false positive)."), "dismiss")
+def iocs_mark(
+    path: Path,
+    status: str,
+    value: str | None,
+    note: str,
+    from_json: IO[str] | None,
+    passphrase_file: Path | None,
+) -> None:
+    """Mark an indicator `status` (confirmed, dismissed), with a note why."""
+    given = {
+        "value": textin.free_text(value, "the indicator", limits.MAX_FIELD_CHARS),
+        "note": textin.free_text(note, "the note", limits.MAX_FIELD_CHARS),
+    }
+    given = textin.merge_json(from_json, textin.IOC_JSON, given)
+    if not given["value"]:
+        raise Failure('which indicator? give VALUE, or "value" in --from-json')
+    with unlocked(path, passphrase_file) as session:
+        row = session.mark_indicator(given["value"], status, given["note"] or "")
+    click.echo(f"{one_line(row.value)} ({row.type}): {row.status}")
 
 
 # -- follow-ups ----------------------------------------------------------------
 
 
-@click.group(cls=DefaultGroup, default="list")
-def followup() -> None:
-    """Corrective and preventive actions, with owners and due dates."""
-
-
-FOLLOWUP_JSON = {"title": str, "owner": str}
-
-
-@followup.command("add")
-@path_argument
-@click.argument("title", required=False)
-@click.option("--kind", type=click.Choice(ev.FOLLOWUP_KINDS), default="corrective")
-@click.option("--owner", default="", help=textin.STDIN_HELP)
-@click.option("--due", default="", metavar="YYYY-MM-DD")
-@textin.from_json_option(FOLLOWUP_JSON)
-@passphrase_option
 def followup_add(
     path: Path,
     title: str | None,
@@ -326,18 +202,13 @@ def followup_add(
     from_json: IO[str] | None,
     passphrase_file: Path | None,
 ) -> None:
-    """Add a follow-up action; prints its id.
-
-    TITLE `-` reads it from standard input (or title and owner from `--from-json -`),
-    the safe form: TITLE on the command line is visible to every user of this host
-    (ps, /proc/PID/cmdline).
-    """
+    """Add a follow-up action; print its id."""
     line = limits.MAX_LINE_CHARS
     given = {
         "title": textin.free_text(title, "the title", line),
         "owner": textin.free_text(owner, "the owner", line),
     }
-    given = textin.merge_json(from_json, FOLLOWUP_JSON, given)
+    given = textin.merge_json(from_json, textin.FOLLOWUP_JSON, given)
     if not given["title"]:
         raise Failure('a follow-up needs a title: TITLE, or "title" in --from-json')
     with unlocked(path, passphrase_file, fold=False) as session:  # appends only
@@ -346,18 +217,10 @@ def followup_add(
         )
 
 
-@followup.command("set")
-@path_argument
-@click.argument("followup_id")
-@click.option("--status", type=click.Choice(ev.FOLLOWUP_STATUSES))
-@click.option("--owner", help=textin.STDIN_HELP)
-@click.option("--due", metavar="YYYY-MM-DD")
-@click.option("--kind", type=click.Choice(ev.FOLLOWUP_KINDS))
-@passphrase_option
 def followup_set(
     path: Path, followup_id: str, passphrase_file: Path | None, **changes: str | None
 ) -> None:
-    """Change a follow-up's status, owner, due date or kind."""
+    """Change the `changes` not None (status, owner, due, kind) of a follow-up."""
     changes["owner"] = textin.free_text(changes["owner"], "the owner", limits.MAX_LINE_CHARS)
     fields = {k: v for k, v in changes.items() if v is not None}
     if not fields:
@@ -367,12 +230,8 @@ def followup_set(
     click.echo(f"{followup_id}: updated")
 
 
-@followup.command("list")
-@path_argument
-@format_option("text", "json")
-@passphrase_option
 def followup_list(path: Path, fmt: str, passphrase_file: Path | None) -> None:
-    """Every follow-up action."""
+    """Print every follow-up action."""
     with unlocked(path, passphrase_file) as session:
         rows = [
             {**asdict(f), "added_at": iso(f.added_at)} for f in session.state.followups.values()
@@ -387,57 +246,11 @@ def followup_list(path: Path, fmt: str, passphrase_file: Path | None) -> None:
         )
 
 
-# -- the incident's fields and metrics -----------------------------------------
-
-FIELD_NAMES = {f.replace("_", "-"): f for f in ev.INCIDENT_FIELDS}
+# -- metrics -----------------------------------------------------------------
 
 
-@click.group()
-def incident() -> None:
-    """The incident's own fields."""
-
-
-@incident.command("set")
-@path_argument
-@click.argument("field", type=click.Choice(sorted({*FIELD_NAMES, *ev.INCIDENT_FIELDS})))
-@click.argument("value")
-@passphrase_option
-def incident_set(path: Path, field: str, value: str, passphrase_file: Path | None) -> None:
-    """Set a field: status, severity, title, summary, impact, root-cause, resolution.
-
-    Changing the status is a timeline entry; resolving stamps the time and sets
-    the review due date two weeks on.
-
-    VALUE `-` reads it from standard input (`warroom incident set PATH summary -`),
-    the safe form: VALUE on the command line is visible to every user of this host
-    (ps, /proc/PID/cmdline). Title: at most 500 characters; the others 16,000.
-    """
-    name = FIELD_NAMES.get(field, field)
-    cap = limits.MAX_LINE_CHARS if name in ("title", "status") else limits.MAX_FIELD_CHARS
-    value = textin.free_text(value, f"the {field}", cap) or ""
-    typed: Any = value
-    if name == "severity":
-        if value.upper().removeprefix("SEV") not in ("1", "2", "3", "4"):
-            raise Failure("severity must be 1, 2, 3 or 4")
-        typed = int(value.upper().removeprefix("SEV"))
-    # Only a status change reads the state back (when it was resolved): the rest append
-    # without folding the file.
-    with unlocked(path, passphrase_file, fold=name == "status") as session:
-        session.set_incident(**{name: typed})
-        resolved = session.state.incident if name == "status" else None
-    click.echo(f"{field}: {one_line(str(typed))}")
-    if resolved is not None and resolved.resolved_at:
-        click.echo(
-            f"resolved at {iso(resolved.resolved_at)}; review due {iso(resolved.review_due)[:10]}"
-        )
-
-
-@click.command("metrics")
-@path_argument
-@format_option("text", "json")
-@passphrase_option
 def metrics(path: Path, fmt: str, passphrase_file: Path | None) -> None:
-    """Attack metrics from the `attacker` timeline entries and their phases."""
+    """Print the attack metrics (time to detect, dwell time, ...), as text or JSON."""
     from warroom import metrics as metrics_mod
 
     with unlocked(path, passphrase_file) as session:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import IO, Any
 
 import click
@@ -23,12 +23,15 @@ from warroom import limits
 from warroom.commands.common import Failure
 
 STDIN = "-"
-STDIN_HELP = "`-`: read it from standard input (the safe form for anything secret)."
-FROM_JSON_HELP = (
-    "Read the command's texts from this JSON file, `-` for standard input: an object "
-    "of {fields}. Nothing secret on the command line."
-)
 _USED = "warroom.stdin"
+
+# What each command takes from `--from-json`: field -> type. The declaration names the
+# fields in its help (cli/options.py, from_json_option); merge_json checks the types.
+NOTE_JSON = {"text": str, "author": str, "tags": list}
+ROSTER_JSON = {"name": str, "email": str, "phone": str, "handle": str, "gpg": str}
+EVIDENCE_JSON = {"description": str, "location": str, "collected_by": str}
+IOC_JSON = {"value": str, "note": str}
+FOLLOWUP_JSON = {"title": str, "owner": str}
 
 
 def _stdin_once(what: str) -> IO[str]:
@@ -87,8 +90,9 @@ def ask_or_read(what: str, cap: int) -> str:
 
 
 class JsonSource(click.File):
-    """A JSON file or `-`, read as strict UTF-8; `-` takes standard input for the
-    command (options are converted before the command runs, so it comes first)."""
+    """`--from-json`'s type (cli/options.py): a JSON file or `-`, read as strict UTF-8;
+    `-` takes standard input for the command (options are converted before the command
+    runs, so it comes first)."""
 
     def __init__(self) -> None:
         super().__init__("r", encoding="utf-8", errors="strict")
@@ -97,18 +101,6 @@ class JsonSource(click.File):
         if value == STDIN and ctx is not None:
             ctx.meta[_USED] = "--from-json"
         return super().convert(value, param, ctx)
-
-
-def from_json_option(fields: Mapping[str, type]) -> Callable[[Callable], Callable]:
-    """`--from-json FILE|-`: the command's texts as one JSON object."""
-    names = ", ".join(f'"{name}"' for name in fields)
-    return click.option(
-        "--from-json",
-        "from_json",
-        type=JsonSource(),
-        metavar="FILE|-",
-        help=FROM_JSON_HELP.format(fields=names),
-    )
 
 
 def merge_json(

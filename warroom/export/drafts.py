@@ -40,7 +40,8 @@ from warroom.export.manifest import (
     manifest_bytes,
     sha256_hex,
 )
-from warroom.gpg import GpgError, Keyring
+from warroom.gpg import Keyring
+from warroom.gpgerror import GpgError
 from warroom.rules.addresses import parse_addresses
 from warroom.rules.model import ERROR, DraftDoc, Finding
 from warroom.session import Session

@@ -1,0 +1,132 @@
+"""The `warroom` command line: parse, call the session facade, print.
+
+The click declarations (groups, commands, options, help texts) are in this package:
+here the root group, `main` (`warroom PATH` is `warroom open PATH`) and the commands
+that start the console (open, new, demo); the other commands in incident.py, comms.py
+and records.py; the parameters they share in options.py. Each command's body is a
+plain function in warroom/commands/ (the console's in console.py), imported when the
+command runs: the console's start-up loads no body it does not run.
+
+Exit codes: 0 ok, 1 a check failed, 2 usage or bad input (wrong passphrase,
+missing file, not an incident file). Anything a person typed is printed with
+terminal controls stripped.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from warroom import gcpause
+from warroom.cli import bundle, comms, incident, invite, records, relay, sync
+from warroom.cli.options import passphrase_option, path_argument
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="warroom")
+def cli() -> None:
+    """warroom: an encrypted war-room for security incidents and outages.
+
+    Every incident lives in one encrypted file. Commands that read or change it
+    ask for its passphrase (or take --passphrase-file / $WARROOM_PASSPHRASE_FILE).
+    """
+    gcpause.resume()  # held while the CLI loaded; the console holds it again for its UI
+
+
+for command in (
+    *incident.COMMANDS,
+    *comms.COMMANDS,
+    *records.COMMANDS,
+    *invite.COMMANDS,
+    *bundle.COMMANDS,
+    *sync.COMMANDS,
+    *relay.COMMANDS,
+):
+    cli.add_command(command)
+
+# -- the console ---------------------------------------------------------------
+
+gnupghome_console_option = click.option(
+    "--gnupghome",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="GnuPG home with recipients' keys, for the draft editor and export "
+    "(default: $GNUPGHOME or ~/.gnupg).",
+)
+
+auto_lock_option = click.option(
+    "--auto-lock",
+    type=float,
+    default=15,
+    show_default=True,
+    metavar="MINUTES",
+    help="Lock after this many idle minutes (0: never).",
+)
+
+
+@cli.command("open")
+@path_argument
+@auto_lock_option
+@gnupghome_console_option
+@passphrase_option
+def open_incident(**params: Any) -> None:
+    """Open the war-room console on PATH (also: warroom PATH).
+
+    Without --passphrase-file the console asks for the passphrase itself. It needs
+    a terminal: over SSH, `ssh -t host warroom open PATH`.
+    """
+    from warroom.commands import console
+
+    console.open_incident(**params)
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where the wizard suggests saving the file.",
+)
+@click.option(
+    "--kdf",
+    type=click.Choice(["interactive", "moderate"]),
+    default="moderate",
+    show_default=True,
+)
+@auto_lock_option
+def new(**params: Any) -> None:
+    """Declare an incident in the console: kind, severity, title, codename, passphrase."""
+    from warroom.commands import console
+
+    console.new(**params)
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to put it (default: your user data dir).",
+)
+@click.option("--no-open", is_flag=True, help="Only create it; do not open the console.")
+@auto_lock_option
+def demo(**params: Any) -> None:
+    """Create a demo incident (a breach in progress), print its path and passphrase, open it.
+
+    The passphrase is also written, readable by you only, to a .pass file beside
+    it, for --passphrase-file. It is a demo: never do that with a real incident.
+    """
+    from warroom.commands import console
+
+    console.demo(**params)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and not args[0].startswith("-") and args[0] not in cli.commands:
+        args.insert(0, "open")  # `warroom PATH` opens the console
+    cli(args=args, prog_name="warroom")

@@ -1,0 +1,168 @@
+"""One sync between a local store and a peer: each ends with the rows of the other,
+and each keeps the evidence of any fork either has seen.
+
+1. Vectors: each side's newest row per device (seq and hash). Where both hold a
+   device's feed, the row at the lower of the two seqs must be the same on both;
+   when it is not, the device signed two histories: the two rows are swapped as
+   fork evidence (each side keeps the other's) and that feed moves no further.
+2. Push what the peer lacks, pull what this side lacks, in batches, until neither
+   moves: an interrupted sync resumes where it stopped, since each batch is
+   committed whole and the next vectors say what is left.
+3. Fork evidence each side holds goes to the other.
+
+Rows are checked on arrival on each side (warroom/sync/intake.py); nothing here
+needs the data key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from warroom import crypto
+from warroom.ledger import Problem
+from warroom.store import Row, Store
+from warroom.sync import intake
+from warroom.sync.peer import PULL_LIMIT, Peer, Vector, vector_of
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    pulled: int = 0
+    forks: list[Row] = field(default_factory=list)
+    """Fork evidence this side recorded in this sync."""
+    rejected_here: list[Problem] = field(default_factory=list)
+    """The peer's rows this file refused."""
+    rejected_there: list[Problem] = field(default_factory=list)
+    """This file's rows the peer refused."""
+    peer_vector: Vector = field(default_factory=dict)
+    """The peer's vector when the sync began (the heads it served: an anchor)."""
+
+    @property
+    def clean(self) -> bool:
+        return not (self.forks or self.rejected_here or self.rejected_there)
+
+
+Progress = Callable[[str, int], None]
+"""(what, rows so far): "push" or "pull"."""
+
+
+def exchange(
+    store: Store,
+    incident_id: bytes,
+    peer: Peer,
+    *,
+    batch: int = PULL_LIMIT,
+    progress: Progress | None = None,
+) -> SyncReport:
+    report = SyncReport()
+    theirs = peer.vector()
+    report.peer_vector = dict(theirs)
+    diverged = _swap_forks(store, incident_id, peer, theirs, report)
+    _push(store, peer, theirs, diverged, batch, report, progress)
+    _pull(store, incident_id, peer, diverged, batch, report, progress)
+    _trade_evidence(store, incident_id, peer, report)
+    return report
+
+
+def _hash(row: Row) -> bytes:
+    return crypto.row_hash(row.device, row.seq, row.prev, row.box, row.sig)
+
+
+def _keep(store: Store, incident_id: bytes, rows: list[Row], report: SyncReport) -> None:
+    """Take rows the peer holds as this side's evidence (or rows, if they fit)."""
+    if not rows:
+        return
+    taken = intake.take(store, incident_id, rows)
+    report.forks += taken.forks
+    report.pulled += len(taken.added)
+    report.rejected_here += taken.rejected
+
+
+def _swap_forks(
+    store: Store, incident_id: bytes, peer: Peer, theirs: Vector, report: SyncReport
+) -> set[bytes]:
+    """Compare the feeds both hold at the lower head; where they differ, swap the two
+    rows there as evidence. Returns the devices whose feeds diverged."""
+    diverged: set[bytes] = set()
+    for device, (our_seq, our_hash) in vector_of(store).items():
+        if device not in theirs:
+            continue
+        their_seq, their_hash = theirs[device]
+        seq = min(our_seq, their_seq)
+        mine = store.row(device, seq) if our_seq != seq else None
+        mine_hash = our_hash if mine is None else _hash(mine)
+        if their_seq == seq:
+            if their_hash == mine_hash:
+                continue
+        else:
+            probe = peer.pull({device: seq - 1}, 1)
+            if not probe or probe[0].device != device or _hash(probe[0]) == mine_hash:
+                continue
+        diverged.add(device)
+        ours = mine or store.row(device, seq)
+        if ours is not None:
+            pushed = peer.push([ours])
+            report.rejected_there += pushed.rejected
+            _keep(store, incident_id, pushed.forks, report)
+    return diverged
+
+
+def _push(
+    store: Store,
+    peer: Peer,
+    theirs: Vector,
+    diverged: set[bytes],
+    batch: int,
+    report: SyncReport,
+    progress: Progress | None,
+) -> None:
+    have = {device: seq for device, (seq, _) in theirs.items()}
+    for device in diverged:
+        have[device] = 2**62  # nothing more of a forked feed
+    while True:
+        rows = store.rows(after=have, limit=batch)
+        if not rows:
+            return
+        pushed = peer.push(rows)
+        report.pushed += pushed.added
+        report.rejected_there += pushed.rejected
+        for row in rows:
+            have[row.device] = max(have.get(row.device, 0), row.seq)
+        if progress:
+            progress("push", report.pushed)
+
+
+def _pull(
+    store: Store,
+    incident_id: bytes,
+    peer: Peer,
+    diverged: set[bytes],
+    batch: int,
+    report: SyncReport,
+    progress: Progress | None,
+) -> None:
+    skip = dict.fromkeys(diverged, 2**62)
+    while True:
+        have = {device: seq for device, (seq, _) in vector_of(store).items()} | skip
+        rows = peer.pull(have, batch)
+        if not rows:
+            return
+        taken = intake.take(store, incident_id, rows)
+        report.pulled += len(taken.added)
+        report.forks += taken.forks
+        report.rejected_here += taken.rejected
+        if progress:
+            progress("pull", report.pulled)
+        if not taken.added:  # all refused: asking again would get the same rows
+            skip.update(dict.fromkeys((row.device for row in rows), 2**62))
+
+
+def _trade_evidence(store: Store, incident_id: bytes, peer: Peer, report: SyncReport) -> None:
+    """Each side's fork evidence to the other (a third replica's fork, relayed)."""
+    _keep(store, incident_id, peer.forks(), report)
+    ours = store.forks()
+    if ours:
+        pushed = peer.push(ours)
+        report.rejected_there += [r for r in pushed.rejected if r.reason != intake.OFF_CHAIN]

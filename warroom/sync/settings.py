@@ -1,0 +1,61 @@
+"""This OS user's sync settings for one incident, in the config dir: where its relay
+is, and what each peer served last time (an anchor for rollback checks).
+
+`<config dir>/sync/<incident id>.json`, mode 0600, replaced atomically. It holds no
+secret (the relay token is derived from the data key each time, never stored), but
+says which incidents this user syncs and where, so it is private all the same.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warroom.device import config_dir
+from warroom.jsonfile import write_private
+
+SYNC_DIR = "sync"
+
+
+@dataclass
+class SyncSettings:
+    url: str | None = None
+    """The relay (https://...) or the far file (ssh://host/path) `warroom sync` uses."""
+    last_sync_ms: int | None = None
+    """When a sync last completed, by this computer's clock."""
+    peers: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    """Per peer (its URL): device hex -> [seq, row hash hex] it served last time."""
+
+
+def settings_path(incident_id: bytes, directory: Path | None = None) -> Path:
+    return (directory or config_dir()) / SYNC_DIR / f"{incident_id.hex()}.json"
+
+
+def load(incident_id: bytes, directory: Path | None = None) -> SyncSettings:
+    """The settings, or defaults when there are none (or they cannot be read)."""
+    try:
+        data = json.loads(settings_path(incident_id, directory).read_text(encoding="utf-8"))
+        return SyncSettings(
+            url=data.get("url") if isinstance(data.get("url"), str) else None,
+            last_sync_ms=data.get("last_sync_ms")
+            if isinstance(data.get("last_sync_ms"), int)
+            else None,
+            peers=data.get("peers") if isinstance(data.get("peers"), dict) else {},
+        )
+    except (OSError, ValueError, AttributeError):
+        return SyncSettings()
+
+
+def save(incident_id: bytes, settings: SyncSettings, directory: Path | None = None) -> None:
+    """Replace the settings atomically (0600, in a 0700 folder)."""
+    path = settings_path(incident_id, directory)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data = {
+        "format": 1,
+        "url": settings.url,
+        "last_sync_ms": settings.last_sync_ms,
+        "peers": settings.peers,
+    }
+    write_private(path, data)
