@@ -31,6 +31,7 @@ from .leaving import Leaving, save_all_edits
 from .main import MainScreen
 from .palette import ActionsProvider
 from .safe import show_result
+from .syncing import NO_URL, WATCH_SECONDS, Syncer
 from .typeahead import KeyBarrier, TypeAhead
 from .unlock import UnlockScreen
 
@@ -89,6 +90,7 @@ class WarroomApp(App):
         self.incident_path = path
         self.session: Session | None = None
         self.signature_problems: list[Problem] = []
+        self.syncer = Syncer(self)
         self._passphrase = passphrase
         self._unlocking = unlocking
         self._device = device
@@ -304,6 +306,7 @@ class WarroomApp(App):
         self.exit()
 
     def _close_session(self) -> None:
+        self.syncer.stop()
         if self.session is not None:
             session, self.session = self.session, None
             session.close()
@@ -315,10 +318,65 @@ class WarroomApp(App):
         save_all_edits(self)
         session, self.session = self.session, None
         self.signature_problems = []
+        self.syncer.stop()
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(UnlockScreen())
         session.close()
+
+    # -- sync (screens/syncing.py) ---------------------------------------------
+
+    def action_sync_now(self) -> None:
+        if self.session is None:
+            return
+        if not self.syncer.start(self.session):
+            show_result(self, NO_URL, "warning", timeout=10)
+        self.state_changed()
+
+    def action_sync_watch(self) -> None:
+        if self.session is None:
+            return
+        if self.syncer.toggle_watch(self.session):
+            show_result(self, f"Syncing every {WATCH_SECONDS:g} s while the console is open")
+        elif self.syncer.view.standing.url is None and not self.syncer.view.watching:
+            show_result(self, NO_URL, "warning", timeout=10)
+        else:
+            show_result(self, "Stopped syncing in the background")
+        self.state_changed()
+
+    @on(messages.SyncDone)
+    def sync_done(self, message: messages.SyncDone) -> None:
+        if message.session is not self.session:
+            return
+        done, report = message.round, message.round.report
+        refused = [*report.rejected_here, *report.rejected_there]
+        self.syncer.finished(None, len(refused))
+        self.poll()  # the rows taken in, folded now rather than at the next poll
+        problems = [
+            *(
+                f"FORK seen while syncing: {r.device.hex()[:8]}#{r.seq} (both kept)"
+                for r in report.forks
+            ),
+            *(f"Refused while syncing: {r}" for r in refused),
+        ]
+        if problems:
+            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            show_result(self, problems[0] + more, "error", timeout=30)
+        if done.regressions:
+            show_result(self, f"Sync: {done.regressions[0]}", "error", timeout=30)
+        if report.pushed or report.pulled:
+            show_result(self, f"Synced: {report.pushed} sent, {report.pulled} received")
+        self.state_changed()
+
+    @on(messages.SyncFailed)
+    def sync_failed(self, message: messages.SyncFailed) -> None:
+        if message.session is not self.session:
+            return
+        before = self.syncer.view.failed
+        self.syncer.finished(message.reason, 0)
+        if message.reason != before:  # once per cause while watching, not every round
+            show_result(self, message.reason, "error", timeout=30)
+        self.state_changed()
 
     def action_export_drafts(self) -> None:
         if self.session is None:

@@ -135,6 +135,8 @@ MAIN_KEYS = [
     Binding("z", "toggle_zoom", "Zoom pane", id="pane.zoom"),
     Binding("t", "toggle_utc", "UTC/local", id="timeline.utc"),
     Binding("x", "app.export_drafts", "Export drafts", id="drafts.export"),
+    Binding("y", "app.sync_now", "Sync now", id="sync.now"),
+    Binding("Y", "app.sync_watch", "Watch sync", id="sync.watch"),
     *(r.open for r in REGISTERS.values()),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("ctrl+l", "lock", "Lock", id="lock"),

@@ -23,6 +23,7 @@ from . import messages
 from .hashing import HASH_GROUP, HashJob, HashView, hash_in_worker
 from .keys import MAIN_KEYS, REGISTERS
 from .safe import assemble, show_result
+from .syncing import sync_text
 from .widgets.checklist import ChecklistPane
 from .widgets.drafts import DraftsPane
 from .widgets.header import IncidentHeader
@@ -99,7 +100,9 @@ class MainScreen(Screen):
     def refresh_header(self) -> None:
         problems = [*self.session.problems, *self.app.signature_problems]
         self.query_one(TimelineView).set_flagged({(p.device, p.seq) for p in problems})
-        self.query_one(IncidentHeader).show(self.session, self.app.now_ms(), len(problems))
+        now = self.app.now_ms()
+        sync = sync_text(self.app.syncer.refresh(self.session), now)
+        self.query_one(IncidentHeader).show(self.session, now, len(problems), sync)
 
     def state_changed(self) -> None:
         """Fold what changed into the panes: called after our writes and others'.

@@ -21,6 +21,7 @@ from .safe import assemble
 if TYPE_CHECKING:
     from warroom.rules.model import KeyStatus
     from warroom.session import Problem, Session
+    from warroom.sync.runner import Round
 
 
 # -- unlock and declare ---------------------------------------------------------------
@@ -71,6 +72,22 @@ class CheckpointRefused(Message):
     the whole file again (Session.distrust_checkpoint)."""
 
     session: Session
+
+
+@dataclass
+class SyncDone(Message):
+    """A sync round ended (screens/syncing.py): what moved, forks, refused rows."""
+
+    session: Session
+    round: Round
+
+
+@dataclass
+class SyncFailed(Message):
+    """A sync round could not run or finish: no URL, the peer unreachable, refused."""
+
+    session: Session
+    reason: str
 
 
 @dataclass

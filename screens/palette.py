@@ -24,6 +24,8 @@ DOES: dict[str, str] = {
     "pane.zoom": "Give the focused pane the whole screen, or give it back",
     "timeline.utc": "Show the timeline's times in UTC or in local time",
     "drafts.export": "Export the approved drafts, encrypted and signed",
+    "sync.now": "Sync now with the incident's relay or far file (warroom sync)",
+    "sync.watch": "Keep syncing every few seconds while the console is open, or stop",
     "evidence.open": "Open the evidence register: items, hashes, chain of custody",
     "indicators.open": "Open the indicators found in the timeline: confirm or dismiss them",
     "metrics.open": "Open the attack metrics: time to detect, dwell time, time to contain",

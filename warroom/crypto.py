@@ -167,7 +167,18 @@ def sign(signing_key: nacl.signing.SigningKey, message: bytes) -> bytes:
 
 
 def verify_signature(device: bytes, message: bytes, signature: bytes) -> bool:
-    try:
+    """Whether `signature` is `device`'s Ed25519 signature over `message`. Imports and
+    `verify` check every row: straight through libsodium (as _open_box_fast), without
+    the wrapper's objects, it runs the threads that check them with less of the GIL."""
+    if _lib is not None:
+        if not (type(device) is type(signature) is type(message) is bytes):
+            return False
+        if len(device) != 32 or len(signature) != 64:
+            return False
+        signed = signature + message
+        out = _ffi.new("unsigned char[]", len(signed))
+        return _lib.crypto_sign_open(out, _ffi.NULL, signed, len(signed), device) == 0
+    try:  # pragma: no cover - a PyNaCl without its cffi handle
         nacl.signing.VerifyKey(device).verify(message, signature)
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError, TypeError):
         return False

@@ -347,6 +347,27 @@ class Keyring:
             _check_signed_by(signer, _status_lines(result, "SIG_CREATED"), result)
         return bytes(result.data)
 
+    def decrypt(self, message: bytes, *, max_output: int, what: str = "the message") -> bytes:
+        """The plaintext of an OpenPGP message to a secret key in this keyring (the
+        message on stdin, nothing from it on gpg's argv), at most `max_output` bytes."""
+        try:
+            result = self._get().decrypt(
+                bytes(message), extra_args=["--max-output", str(max_output)]
+            )
+        except (OSError, ValueError) as exc:
+            raise GpgError(f"gpg could not decrypt {what}: {exc}") from None
+        stderr = getattr(result, "stderr", "") or ""
+        if "NO_SECKEY" in stderr and not result.ok:
+            where = f" (GNUPGHOME {self.gnupghome})" if self.gnupghome else ""
+            raise GpgError(
+                f"no secret key in this keyring{where} can open {what}: it was made for "
+                "another key (give --gnupghome, or ask for one made for your key)"
+            )
+        if not result.ok or not result.data:
+            status = str(getattr(result, "status", "") or "no data")
+            raise GpgError(f"gpg could not decrypt {what} ({status}); is it damaged?")
+        return bytes(result.data)
+
     def sign_detached(self, data: bytes, fingerprint: str) -> tuple[bytes, str]:
         """(ASCII-armored detached signature over `data`, micalg such as "pgp-sha256")."""
         signer, fpr = self._signer(fingerprint)

@@ -148,15 +148,26 @@ def unwrap_key(path: str | os.PathLike[str], store: Store, passphrase: str) -> t
 
 
 def new_file(
-    path: str | os.PathLike[str], passphrase: str, kdf: str, *, shared: bool
+    path: str | os.PathLike[str],
+    passphrase: str,
+    kdf: str,
+    *,
+    shared: bool,
+    incident_id: bytes | None = None,
+    data_key: bytes | None = None,
 ) -> tuple[Store, Header, bytes]:
-    """A new incident file holding only its header: a fresh id, salt and data key."""
+    """A new incident file holding only its header: a fresh id, salt and data key.
+
+    A replica (`warroom join`) passes the incident's own id and data key: the salt and
+    the wrap are still its own, under its own passphrase."""
+    if incident_id is not None and len(incident_id) != INCIDENT_ID_BYTES:
+        raise SessionError("an incident id is 16 bytes")
+    if data_key is not None and len(data_key) != crypto.KEY_BYTES:
+        raise SessionError("a data key is 32 bytes")
     params = crypto.KDF_PROFILES[kdf]
-    incident_id, salt, data_key = (
-        crypto.random_bytes(INCIDENT_ID_BYTES),
-        crypto.random_bytes(crypto.SALT_BYTES),
-        crypto.random_bytes(crypto.KEY_BYTES),
-    )
+    salt = crypto.random_bytes(crypto.SALT_BYTES)
+    incident_id = incident_id or crypto.random_bytes(INCIDENT_ID_BYTES)
+    data_key = data_key or crypto.random_bytes(crypto.KEY_BYTES)
     kek = crypto.derive_kek(passphrase, salt, params.opslimit, params.memlimit)
     wrapped = crypto.seal(kek, data_key, crypto.wrap_aad(incident_id, salt, params))
     meta = {

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,8 @@ if TYPE_CHECKING:  # the comms rules and the indicator register load on first us
     from warroom.playbooks import Playbook
     from warroom.rules.model import Finding, KeyLookup
     from warroom.rules.policy import Policy
+    from warroom.store import Row
+    from warroom.sync.intake import Intake
 
 __all__ = [
     "HEADS_EVERY_S",
@@ -197,6 +199,52 @@ class Session(Replica):
             store.discard()
             raise
         return session
+
+    @classmethod
+    def join(
+        cls,
+        path: str | os.PathLike[str],
+        passphrase: str,
+        *,
+        incident_id: bytes,
+        data_key: bytes,
+        rows: Sequence[Row],
+        kdf: str = "moderate",
+        device: Device | None = None,
+        clock: HybridClock | None = None,
+    ) -> tuple[Session, Intake]:
+        """A replica of an incident in a new file (refused if PATH exists): the same id
+        and data key under this passphrase and a fresh salt, then `rows` (an invite's
+        copy) taken through warroom.sync.intake, every signature and link checked.
+
+        Refused (SessionError, nothing made) when this OS user's device already
+        writes to that incident, here or in another replica: it would sign a second
+        history of one feed, a fork."""
+        from warroom.heads import KnownHeads
+        from warroom.sync import intake
+
+        if kdf not in crypto.KDF_PROFILES:
+            raise SessionError(f"unknown KDF profile {kdf!r}")
+        if not passphrase:
+            raise SessionError("the passphrase must not be empty")
+        device = device or load_device()
+        mine = device.public_key
+        if any(row.device == mine for row in rows) or KnownHeads.for_incident(incident_id).load():
+            raise SessionError(
+                f"this device ({device.short_id}) already has a replica of incident "
+                f"{incident_id.hex()[:8]} or events in it: a second replica would write a "
+                "second history of its feed (a fork); join as another OS user or with its "
+                "own WARROOM_CONFIG_DIR"
+            )
+        store, header, key = new_file(
+            path, passphrase, kdf, shared=False, incident_id=incident_id, data_key=data_key
+        )
+        try:
+            taken = intake.take(store, incident_id, rows)
+            return cls(store, header, key, device, clock), taken
+        except BaseException:  # nothing half-made: the retry must not find a file
+            store.discard()
+            raise
 
     @contextmanager
     def acting_as(self, name: str) -> Iterator[Session]:

@@ -454,7 +454,9 @@ class Store:
         file holds is read and the rows written under the same lock, so a check made
         inside it still holds when the rows are committed (all of them, or none)."""
         with self._write():
-            yield Importer(self)
+            importer = Importer(self)
+            yield importer
+            importer.flush()
 
     def forks(self) -> list[Row]:
         """The fork evidence this file holds, in (device, seq) order."""
@@ -520,27 +522,40 @@ def _unlink_all(path: Path) -> None:
 
 
 class Importer:
-    """Inside `Store.importing`: read what the file holds, add rows and fork evidence."""
+    """Inside `Store.importing`: read what the file holds, add rows and fork evidence.
+    Added rows are written in batches (one executemany), before any read and at the
+    end: what is read always includes them."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._conn = store._conn
+        self._pending: list[tuple[int, int, bytes, bytes, bytes]] = []
 
     def last_row(self, device: bytes) -> Row | None:
+        self.flush()
         dev = self._conn.execute("SELECT id FROM devices WHERE key=?", (device,)).fetchone()
         return self._store._last_row(device, dev[0]) if dev else None
 
     def row(self, device: bytes, seq: int) -> Row | None:
+        self.flush()
         return self._store.row(device, seq)  # the lock is ours already (reentrant)
 
     def add(self, row: Row) -> None:
-        self._conn.execute(
-            "INSERT INTO events(dev, seq, prev, box, sig) VALUES (?,?,?,?,?)",
-            (self._store._device_id(row.device), row.seq, row.prev, row.box, row.sig),
-        )
+        dev = self._store._device_id(row.device)
+        self._pending.append((dev, row.seq, row.prev, row.box, row.sig))
+        if len(self._pending) >= 5000:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self._conn.executemany(
+                "INSERT INTO events(dev, seq, prev, box, sig) VALUES (?,?,?,?,?)", self._pending
+            )
+            self._pending.clear()
 
     def add_fork(self, row: Row) -> bool:
         """Keep `row` as fork evidence; False if it was kept already."""
+        self.flush()
         self._conn.execute(FORKS)
         return (
             self._conn.execute(

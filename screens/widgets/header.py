@@ -1,5 +1,6 @@
 """The header line: codename, severity, kind, status, time since declared, others writing,
-and what failed an integrity check (events, and feeds behind what this user saw)."""
+what failed an integrity check (events, forks, and feeds behind what this user saw),
+and where sync stands."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from warroom.heads import Regression
+from warroom.ledger import FORKED
 from warroom.session import Session
 from warroom.state import IncidentState
 
@@ -28,7 +30,10 @@ def header_text(
     others: int,
     problems: int,
     rollbacks: Sequence[Regression] = (),
+    forks: Sequence[str] = (),
+    sync: tuple[str, str] | None = None,
 ) -> Text:
+    """`forks`: devices (hex) whose feed forked; `sync`: the sync part and its style."""
     inc = state.incident
     since = elapsed(now_ms - inc.declared_at) if inc.declared_at else "--"
     parts: list = [
@@ -39,12 +44,17 @@ def header_text(
     if rollbacks:  # first: a header line is cut at the terminal's width
         more = f" +{len(rollbacks) - 1}" if len(rollbacks) > 1 else ""
         parts.append((f"  ROLLED BACK: device {rollbacks[0].device[:8]}{more}", "bold reverse"))
+    if forks:
+        more = f" +{len(forks) - 1}" if len(forks) > 1 else ""
+        parts.append((f"  FORK: device {forks[0][:8]}{more}", "bold reverse"))
     parts += [
         f"  {inc.kind}  {inc.status}  +{since}",
         f"  others writing: {others}",
     ]
     if problems:
         parts.append((f"  {problems} event(s) failed integrity checks", "bold reverse"))
+    if sync is not None:
+        parts.append(sync)
     return assemble(*parts)
 
 
@@ -55,9 +65,22 @@ class IncidentHeader(Static):
 
     _shown: str | None = None
 
-    def show(self, session: Session, now_ms: int, problems: int) -> None:
+    def show(
+        self,
+        session: Session,
+        now_ms: int,
+        problems: int,
+        sync: tuple[str, str] | None = None,
+    ) -> None:
+        forks = sorted({p.device for p in session.problems if p.reason == FORKED})
         text = header_text(
-            session.state, now_ms, session.others_writing(now_ms), problems, session.rollbacks
+            session.state,
+            now_ms,
+            session.others_writing(now_ms),
+            problems - len([p for p in session.problems if p.reason == FORKED]),
+            session.rollbacks,
+            forks,
+            sync,
         )
         if text.markup != self._shown:  # a quiet terminal: send nothing that did not change
             self._shown = text.markup

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from gpgshim import shim  # noqa: F401  (a fixture: a `gpg` on PATH that logs its argv)
+
+from warroom.device import Device, load_device
 
 PASSPHRASE = "integration: correct horse battery staple"
 CLI_TIMEOUT = 60
@@ -197,3 +200,15 @@ def _settle(path: Path) -> None:
 def settle():
     """`settle(path)`: checkpoint an incident file before reading or editing its bytes."""
     return _settle
+
+
+@pytest.fixture
+def ann(tmp_path: Path) -> Device:
+    """A device of its own (a config dir apart from the test's): Ann, in sync tests."""
+    return load_device(tmp_path / "ann", name="Ann")
+
+
+@pytest.fixture
+def bo(tmp_path: Path) -> Device:
+    """Another device: Bo."""
+    return load_device(tmp_path / "bo", name="Bo")

@@ -20,25 +20,12 @@ import time
 from pathlib import Path
 
 import pytest
+from cmdlines import all_cmdlines
 
 from warroom.device import save_name
 
 SECRET = "ACME-7731 breach: attacker holds db creds for payroll-prod"
 """Text that must never show in a command line."""
-
-
-def all_cmdlines() -> dict[int, str]:
-    """Every process's command line, as any local user can read it."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue  # gone meanwhile
-        found[int(entry)] = raw.replace(b"\0", b" ").decode("utf-8", "replace")
-    return found
 
 
 def run_watched(cli, args: list[str], stdin_text: str, secret: str) -> subprocess.CompletedProcess:

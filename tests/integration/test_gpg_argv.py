@@ -15,7 +15,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import tempfile
 import threading
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gpgshim import Shim, leaks
 
 TOKEN = secrets.token_hex(4)
 """In every address and text below: a leak of any of them is found by this token."""
@@ -43,63 +43,12 @@ BODY = f"Counsel,\n\nThe window is 02:00-04:10 UTC. CANARY-BODY-{TOKEN}\n"
 # -- the shim ----------------------------------------------------------------------------
 
 
-@dataclass
-class Shim:
-    """A `gpg` that logs its argv (one record per run) and execs the real gpg."""
-
-    directory: Path
-    log: Path
-
-    @property
-    def binary(self) -> str:
-        return str(self.directory / "gpg")
-
-    def runs(self) -> list[list[str]]:
-        if not self.log.exists():
-            return []
-        data = self.log.read_text(encoding="utf-8", errors="replace")
-        return [record.split("\x1f")[:-1] for record in data.split("\x1e")[:-1]]
-
-    def calls(self, option: str) -> int:
-        """How many runs had `option` (e.g. "--list-keys") in their argv."""
-        return sum(option in argv for argv in self.runs())
-
-    def clear(self) -> None:
-        self.log.unlink(missing_ok=True)
-
-
-@pytest.fixture
-def shim(tmp_path: Path) -> Shim:
-    real = shutil.which("gpg")
-    assert real is not None
-    directory = tmp_path / "shim-bin"
-    directory.mkdir()
-    log = tmp_path / "gpg-argv.log"
-    script = directory / "gpg"
-    script.write_text(
-        "#!/bin/sh\n"
-        f"{{ for a in \"$@\"; do printf '%s\\037' \"$a\"; done; printf '\\036'; }} >> '{log}'\n"
-        f"exec '{real}' \"$@\"\n"
-    )
-    script.chmod(0o755)
-    return Shim(directory, log)
-
-
 def shim_env(shim: Shim, home: Any) -> dict[str, str]:
     """For the CLI in a subprocess: the shim first on PATH, GNUPGHOME the given home."""
     return {
         "PATH": f"{shim.directory}{os.pathsep}{os.environ['PATH']}",
         "GNUPGHOME": str(home.path),
     }
-
-
-def leaks(runs: list[list[str]], secrets_: list[str]) -> list[tuple[str, list[str]]]:
-    """(what, argv) for every logged argv holding any of `secrets_` (case-insensitive)."""
-    found = []
-    for argv in runs:
-        joined = "\0".join(argv).lower()
-        found += [(s, argv) for s in secrets_ if s.lower() in joined]
-    return found
 
 
 # -- keys ----------------------------------------------------------------------------------

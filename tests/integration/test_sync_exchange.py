@@ -5,12 +5,12 @@ written."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
+from replicas import copy_file
 
-from warroom.device import Device, load_device
+from warroom.device import Device
 from warroom.ledger import FORKED
 from warroom.session import Session
 from warroom.store import Row
@@ -19,11 +19,6 @@ from warroom.sync.exchange import exchange
 from warroom.sync.peer import StorePeer, vector_of
 
 PASSPHRASE = "correct horse battery staple"
-
-
-def copy_file(source: Path, target: Path) -> None:
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
 
 
 def whole(path: Path, device: Device) -> dict:
@@ -40,16 +35,6 @@ def sync(here: Path, there: Path, device: Device):  # noqa: ANN201
             )
         finally:
             far.close()
-
-
-@pytest.fixture
-def ann(tmp_path: Path) -> Device:
-    return load_device(tmp_path / "ann", name="Ann")
-
-
-@pytest.fixture
-def bo(tmp_path: Path) -> Device:
-    return load_device(tmp_path / "bo", name="Bo")
 
 
 @pytest.fixture
@@ -148,3 +133,21 @@ def test_a_hostile_row_is_refused_and_nothing_is_written(
         assert len(taken.rejected) >= 1
         assert s.store.count() == before + len(taken.added)
         assert all(r.seq < min(x.seq for x in taken.rejected) for r in taken.added)
+
+
+def test_a_fork_below_the_peers_head_is_found_whatever_sorts_first(
+    pair: tuple[Path, Path], ann: Device, bo: Device
+) -> None:
+    """Bo's feed forks at #1 and the peer holds more of it: the row at #1 is fetched
+    from under the peer's head (not Ann's, whose feed sorts first) and compared."""
+    a, b = pair
+    with Session.unlock(a, PASSPHRASE, device=bo) as s:
+        s.add_note("x, in a")
+    with Session.unlock(b, PASSPHRASE, device=bo) as s:
+        s.add_note("y, in b")
+        s.add_note("z, in b")
+    report = sync(a, b, ann)
+    assert [(r.device, r.seq) for r in report.forks] == [(bo.public_key, 1)]
+    for path in (a, b):
+        with Session.unlock(path, PASSPHRASE, device=ann) as s:
+            assert [p.reason for p in s.problems] == [FORKED]

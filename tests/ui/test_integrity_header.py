@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import nacl.signing
+from replicas import copy_file
 from warroom.screens.widgets.timeline import TimelineView
 
 from warroom.clock import HybridClock
@@ -27,12 +28,6 @@ async def wait_for_verify(app, pilot) -> None:  # noqa: ANN001
     while time.monotonic() - started < 3:
         await app.workers.wait_for_complete()
         await pilot.pause(0.1)
-
-
-def copy_db(source: Path, target: Path) -> None:
-    """A consistent copy of an incident file (WAL included), as a backup makes."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
 
 
 async def test_an_event_from_2100_is_flagged_and_does_not_drag_the_clock(make_app, ui) -> None:
@@ -58,14 +53,14 @@ async def test_a_rolled_back_file_is_named_in_the_header(make_app, ui, tmp_path:
     app = make_app()
     path = app.incident_path
     old = tmp_path / "old-copy.db"
-    copy_db(path, old)
+    copy_file(path, old)
     with Session.unlock(
         path, ui.PASSPHRASE, device=ui.frozen_device(), clock=HybridClock(lambda: ui.NOW)
     ) as s:
         s.add_note("seen by this user, then lost")
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         name.unlink(missing_ok=True)
-    copy_db(old, path)  # the older copy put in its place
+    copy_file(old, path)  # the older copy put in its place
     device8 = ui.frozen_device().public_key.hex()[:8]
     async with app.run_test(size=(160, 40)) as pilot:
         await ui.wait_unlocked(pilot)

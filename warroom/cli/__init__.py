@@ -22,7 +22,7 @@ import click
 
 from warroom import gcpause
 from warroom.cli import bundle, comms, incident, invite, records, relay, sync
-from warroom.cli.options import passphrase_option, path_argument
+from warroom.cli.options import kdf_option, passphrase_option, path_argument
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,12 +91,7 @@ def open_incident(**params: Any) -> None:
     show_default=True,
     help="Where the wizard suggests saving the file.",
 )
-@click.option(
-    "--kdf",
-    type=click.Choice(["interactive", "moderate"]),
-    default="moderate",
-    show_default=True,
-)
+@kdf_option()
 @auto_lock_option
 def new(**params: Any) -> None:
     """Declare an incident in the console: kind, severity, title, codename, passphrase."""

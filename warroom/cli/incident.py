@@ -16,6 +16,7 @@ from warroom.cli.options import (
     STDIN_HELP,
     format_option,
     from_json_option,
+    kdf_option,
     passphrase_option,
     path_argument,
 )
@@ -25,13 +26,7 @@ from warroom.export.timeline import FORMATS as TIMELINE_FORMATS
 
 @click.command()
 @path_argument
-@click.option(
-    "--kdf",
-    type=click.Choice(["interactive", "moderate"]),
-    default="moderate",
-    show_default=True,
-    help="Argon2id cost. 'interactive' is the floor, for small hosts and tests.",
-)
+@kdf_option("Argon2id cost. 'interactive' is the floor, for small hosts and tests.")
 @click.option("--codename", help="Innocuous codename; generated when omitted.")
 @click.option(
     "--title",

@@ -51,3 +51,14 @@ def from_json_option(fields: Mapping[str, type]) -> Callable[[Callable], Callabl
         metavar="FILE|-",
         help=FROM_JSON_HELP.format(fields=names),
     )
+
+
+def kdf_option(help_text: str | None = None) -> Any:
+    """--kdf: the Argon2id cost of a passphrase this command sets."""
+    return click.option(
+        "--kdf",
+        type=click.Choice(["interactive", "moderate"]),
+        default="moderate",
+        show_default=True,
+        help=help_text,
+    )

@@ -24,7 +24,9 @@ from warroom.device import (
     os_user_name,
     save_name,
 )
+from warroom.ledger import Header, open_store
 from warroom.session import Session, SessionError
+from warroom.store import Store
 
 PASSPHRASE_ENV = "WARROOM_PASSPHRASE_FILE"
 MAX_PASSPHRASE_CHARS = 4096
@@ -124,3 +126,25 @@ def _warn(session: Session, warned: set[object]) -> None:
 def dump_json(data: Any) -> None:
     # ensure_ascii: C1 controls and bidi marks come out as \u escapes, never raw.
     click.echo(json.dumps(data, indent=2, ensure_ascii=True))
+
+
+@contextmanager
+def plain_store(path: Path) -> Iterator[tuple[Store, bytes]]:
+    """The file's store and incident id, with no passphrase (both are plaintext: what
+    `vector`, `sync-stdio` and a check before asking for the passphrase need)."""
+    try:
+        store = open_store(path)
+    except SessionError as exc:
+        raise Failure(str(exc)) from None
+    try:
+        yield store, Header.from_meta(store.meta(), str(path)).incident_id
+    except SessionError as exc:
+        raise Failure(str(exc)) from None
+    finally:
+        store.close()
+
+
+def incident_id_of(path: Path) -> bytes:
+    """The incident id in the file's plaintext header (no passphrase)."""
+    with plain_store(path) as (_, incident_id):
+        return incident_id

@@ -98,6 +98,7 @@ def info(path: Path, fmt: str, passphrase_file: Path | None) -> None:
     """Print the facts about the file (no incident content), as text or JSON."""
     with unlocked(path, passphrase_file) as session:
         facts = session.info()
+        facts["relay_token_sha256"] = relay_token_sha256(session)
     if fmt == "json":
         dump_json(facts)
         return
@@ -110,6 +111,15 @@ def info(path: Path, fmt: str, passphrase_file: Path | None) -> None:
     click.echo(f"devices:   {len(facts['devices'])}")
     for d in facts["devices"]:
         click.echo(f"  {d['id']}  {d['events']} events{'  (this device)' if d['this'] else ''}")
+
+
+def relay_token_sha256(session: Session) -> str:
+    """What a relay knows this incident's token by (`warroom relay allow` takes it):
+    the IC can hand it to a relay's operator without handing over the token."""
+    from warroom.ledger import RELAY_TOKEN
+    from warroom.relay.auth import token_sha256
+
+    return token_sha256(session.ledger.derive(RELAY_TOKEN).hex())
 
 
 def show(path: Path, fmt: str, passphrase_file: Path | None) -> None:

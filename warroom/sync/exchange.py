@@ -23,7 +23,7 @@ from warroom import crypto
 from warroom.ledger import Problem
 from warroom.store import Row, Store
 from warroom.sync import intake
-from warroom.sync.peer import PULL_LIMIT, Peer, Vector, vector_of
+from warroom.sync.peer import PULL_LIMIT, Peer, Vector, hash_at, vector_of
 
 
 @dataclass
@@ -89,17 +89,11 @@ def _swap_forks(
     for device, (our_seq, our_hash) in vector_of(store).items():
         if device not in theirs:
             continue
-        their_seq, their_hash = theirs[device]
-        seq = min(our_seq, their_seq)
+        seq = min(our_seq, theirs[device][0])
         mine = store.row(device, seq) if our_seq != seq else None
         mine_hash = our_hash if mine is None else _hash(mine)
-        if their_seq == seq:
-            if their_hash == mine_hash:
-                continue
-        else:
-            probe = peer.pull({device: seq - 1}, 1)
-            if not probe or probe[0].device != device or _hash(probe[0]) == mine_hash:
-                continue
+        if hash_at(peer, theirs, device, seq) in (mine_hash, None):
+            continue
         diverged.add(device)
         ours = mine or store.row(device, seq)
         if ours is not None:

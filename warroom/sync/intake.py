@@ -12,16 +12,25 @@ Signatures need no key but the device's public one (the device id), so a relay o
 the far end of `sync-stdio` checks rows as well as a replica does. They are
 checked before the write lock is taken, on two threads (libsodium runs without
 the GIL); the chain is checked under the lock, against what the file holds then.
+
+`strict` (bundles): any rejected row refuses the whole offer, from inside the
+transaction, so nothing is written (Refused). There the signatures are checked on
+the two threads while the chain is checked and the rows written under the lock,
+and the transaction commits only once every signature held. A fork is not a
+rejection: its rows are kept as evidence, and the rows that follow it on the other
+history (they no longer chain here) are left out, counted in `past_fork`.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from warroom import crypto
+from warroom.errors import SessionError
 from warroom.ledger import Problem
 from warroom.store import Importer, Row, Store
 
@@ -30,6 +39,8 @@ BAD_SIGNATURE = "bad signature"
 OFF_CHAIN = "does not follow this device's previous event here (another history)"
 THREADS = min(2, os.cpu_count() or 1)
 _CHUNK = 2000
+SWITCH_INTERVAL = 0.0005
+"""Seconds between GIL handovers while signatures are checked (Python's default: 0.005)."""
 
 
 @dataclass
@@ -41,34 +52,95 @@ class Intake:
     forks: list[Row] = field(default_factory=list)
     """Arriving rows that contradict one held here (kept as evidence)."""
     rejected: list[Problem] = field(default_factory=list)
+    past_fork: int = 0
+    """Strict intake: rows of a forked feed past the fork, on the other history (not
+    taken, not refused: the fork's evidence is what matters)."""
 
     def merge(self, other: Intake) -> None:
         self.added += other.added
         self.duplicates += other.duplicates
         self.forks += other.forks
         self.rejected += other.rejected
+        self.past_fork += other.past_fork
+
+
+class Refused(SessionError):
+    """A strict intake refused the rows offered; nothing was written."""
+
+    def __init__(self, rejected: list[Problem]) -> None:
+        self.rejected = rejected
+        more = f" (and {len(rejected) - 1:,} more)" if len(rejected) > 1 else ""
+        super().__init__(f"refused, nothing was written: {rejected[0]}{more}")
 
 
 def signatures_hold(incident_id: bytes, rows: Sequence[Row]) -> list[bool]:
     """Whether each row is well formed and signed by its device for this incident."""
-
-    def check(part: Sequence[Row]) -> list[bool]:
-        return [
-            row.well_formed()
-            and len(row.sig) == 64
-            and crypto.verify_signature(
-                row.device,
-                crypto.signed_bytes(incident_id, row.device, row.seq, row.prev, row.box),
-                row.sig,
-            )
-            for row in part
-        ]
-
     if len(rows) < 2 * _CHUNK or THREADS < 2:
-        return check(rows)
-    parts = [rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
+        return _signed(incident_id, rows)
     with ThreadPoolExecutor(THREADS, thread_name_prefix="warroom-verify") as pool:
-        return [ok for part in pool.map(check, parts) for ok in part]
+        return [ok for part in _checking(pool, incident_id, rows) for ok in part.result()]
+
+
+def _signed(incident_id: bytes, part: Sequence[Row]) -> list[bool]:
+    return [
+        row.well_formed()
+        and len(row.sig) == 64
+        and crypto.verify_signature(
+            row.device,
+            crypto.signed_bytes(incident_id, row.device, row.seq, row.prev, row.box),
+            row.sig,
+        )
+        for row in part
+    ]
+
+
+def _checking(
+    pool: ThreadPoolExecutor, incident_id: bytes, rows: Sequence[Row]
+) -> list[Future[list[bool]]]:
+    """The signature checks of `rows`, started on `pool` in parts, in order."""
+    return [
+        pool.submit(_signed, incident_id, rows[i : i + _CHUNK]) for i in range(0, len(rows), _CHUNK)
+    ]
+
+
+class SignatureChecks:
+    """Signature checks started as rows arrive (a bundle's blocks as they open) on
+    THREADS threads, collected when the rows are taken: the checks of the first
+    blocks run while the next ones are read."""
+
+    def __init__(self, incident_id: bytes) -> None:
+        self._incident_id = incident_id
+        self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="warroom-verify")
+        self._parts: list[tuple[Sequence[Row], Future[list[bool]]]] = []
+        # The checking threads need the GIL for a moment per row, while the main thread
+        # holds it for long stretches (reading, the chain): hand it over more often.
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+
+    def submit(self, rows: Sequence[Row]) -> None:
+        for i in range(0, len(rows), _CHUNK):
+            part = rows[i : i + _CHUNK]
+            self._parts.append((part, self._pool.submit(_signed, self._incident_id, part)))
+
+    def failures(self) -> list[Problem]:
+        """Every row submitted that is malformed or not signed by its device (waits)."""
+        bad = [
+            _malformed(row) if not row.well_formed() else _bad_signature(row)
+            for part, future in self._parts
+            for row, ok in zip(part, future.result(), strict=True)
+            if not ok
+        ]
+        return sorted(bad, key=lambda p: (p.device, p.seq))
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+        sys.setswitchinterval(self._switch)
+
+    def __enter__(self) -> SignatureChecks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def classify(tx: Importer, rows: Sequence[Row], signed: Sequence[bool]) -> Intake:
@@ -114,13 +186,74 @@ def classify(tx: Importer, rows: Sequence[Row], signed: Sequence[bool]) -> Intak
     return out
 
 
-def take(store: Store, incident_id: bytes, rows: Sequence[Row]) -> Intake:
+def take(
+    store: Store,
+    incident_id: bytes,
+    rows: Sequence[Row],
+    *,
+    strict: bool = False,
+    checks: SignatureChecks | None = None,
+) -> Intake:
     """Check `rows` and write what is added, in one transaction (all or nothing: a
-    write that fails leaves the file as it was)."""
+    write that fails leaves the file as it was). `strict`: raise Refused, writing
+    nothing, if any row is rejected (rows past a fork excepted: see the docstring);
+    `checks`: where the rows' signatures were submitted as they arrived (strict only)."""
     ordered = sorted(rows, key=_feed_order)
+    if strict:
+        if checks is not None:
+            return _take_strict(store, ordered, checks)
+        with SignatureChecks(incident_id) as own:
+            own.submit(ordered)
+            return _take_strict(store, ordered, own)
     signed = signatures_hold(incident_id, ordered)
     with store.importing() as tx:
         return classify(tx, ordered, signed)
+
+
+def _take_strict(store: Store, ordered: list[Row], checks: SignatureChecks) -> Intake:
+    """The chain is checked and the rows written under the lock while the signatures
+    are checked on other threads, and the transaction commits only once every
+    signature held: an import takes the longer of the two, not their sum."""
+    formed = [row.well_formed() for row in ordered]
+    if not all(formed):
+        raise Refused([_malformed(row) for row in ordered if not row.well_formed()])
+    with store.importing() as tx:
+        taken = classify(tx, ordered, formed)
+        bad = checks.failures()
+        if bad:
+            raise Refused(bad)  # out of the transaction: rolled back
+        if taken.rejected:
+            forked = _fork_seqs(store.forks())  # this transaction's new evidence too
+            fatal = [p for p in taken.rejected if not _past_fork(p, forked)]
+            if fatal:
+                raise Refused(fatal)
+            taken.past_fork, taken.rejected = len(taken.rejected), []
+    return taken
+
+
+def _bad_signature(row: Row) -> Problem:
+    return Problem(row.device.hex(), row.seq, BAD_SIGNATURE)
+
+
+def _malformed(row: Row) -> Problem:
+    device = row.device.hex() if isinstance(row.device, bytes) else "unknown-device"
+    return Problem(device, row.seq if type(row.seq) is int else -1, MALFORMED)
+
+
+def _fork_seqs(evidence: Sequence[Row]) -> dict[str, int]:
+    """Each forked device (hex) and the lowest seq it forked at."""
+    out: dict[str, int] = {}
+    for row in evidence:
+        key = row.device.hex()
+        out[key] = min(out.get(key, row.seq), row.seq)
+    return out
+
+
+def _past_fork(problem: Problem, forked: dict[str, int]) -> bool:
+    """A signed row that does not chain here, of a feed that forked before it."""
+    if problem.reason in (MALFORMED, BAD_SIGNATURE):
+        return False
+    return problem.seq > forked.get(problem.device, 2**63)
 
 
 def _feed_order(row: Row) -> tuple[bytes, int]:

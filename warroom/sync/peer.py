@@ -55,6 +55,23 @@ def vector_of(store: Store) -> Vector:
     }
 
 
+def hash_at(peer: Peer, theirs: Vector, device: bytes, seq: int) -> bytes | None:
+    """The hash of the peer's row of `device` at `seq`, given its vector `theirs`
+    (None: it holds none there). A row below its head costs one pull of one row."""
+    head = theirs.get(device)
+    if head is None or head[0] < seq:
+        return None
+    if head[0] == seq:
+        return head[1]
+    # Every other feed at its head: the one row answered is this device's at `seq`.
+    have = {d: s for d, (s, _) in theirs.items()} | {device: seq - 1}
+    rows = peer.pull(have, 1)
+    if len(rows) != 1 or rows[0].device != device or rows[0].seq != seq:
+        return None
+    row = rows[0]
+    return crypto.row_hash(row.device, row.seq, row.prev, row.box, row.sig)
+
+
 class StorePeer:
     """A store on this machine as a peer: an incident file (`sync-stdio`, tests) or a
     relay's per-incident store. Needs no key: rows are checked by signature and chain."""

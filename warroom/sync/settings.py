@@ -15,6 +15,7 @@ from typing import Any
 
 from warroom.device import config_dir
 from warroom.jsonfile import write_private
+from warroom.store import Store
 
 SYNC_DIR = "sync"
 
@@ -59,3 +60,45 @@ def save(incident_id: bytes, settings: SyncSettings, directory: Path | None = No
         "peers": settings.peers,
     }
     write_private(path, data)
+
+
+def decode_anchors(saved: dict[str, list[Any]] | None) -> dict[bytes, tuple[int, bytes]]:
+    """A peer's anchors as saved (device hex -> [seq, hash hex]); entries that do not
+    read are dropped (an edited settings file loses anchors, never the sync)."""
+    anchors: dict[bytes, tuple[int, bytes]] = {}
+    for device, entry in (saved or {}).items():
+        try:
+            seq, digest = entry
+            key, value = bytes.fromhex(device), bytes.fromhex(digest)
+        except (TypeError, ValueError):
+            continue
+        if type(seq) is int and seq > 0 and len(key) == 32 and len(value) == 32:
+            anchors[key] = (seq, value)
+    return anchors
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where this replica stands with its sync URL (what the console's header shows)."""
+
+    url: str | None
+    unsynced: int
+    """Rows here beyond what the peer held after the last sync (its anchors)."""
+    last_sync_ms: int | None
+
+
+NOT_SYNCED = Standing(None, 0, None)
+
+
+def standing(store: Store, incident_id: bytes, directory: Path | None = None) -> Standing:
+    """The sync URL, the rows not yet synced, and when a sync last completed: one
+    small file read and, with a URL, one query: cheap enough for every header redraw."""
+    saved = load(incident_id, directory)
+    if not saved.url:
+        return NOT_SYNCED
+    anchors = decode_anchors(saved.peers.get(saved.url))
+    behind = sum(
+        max(0, seq - anchors[device][0] if device in anchors else seq)
+        for device, seq in store.heads().items()
+    )
+    return Standing(saved.url, behind, saved.last_sync_ms)
