@@ -140,11 +140,11 @@ class Syncer:
             self.app.post_message(messages.SyncFailed(session, str(exc)))
             return
         try:
-            link = runner.connect(
-                url, incident_id, lambda: session.ledger.derive(RELAY_TOKEN).hex()
-            )
+            token = session.ledger.derive(RELAY_TOKEN).hex()
+            link = runner.connect(url, incident_id, lambda: token, unattended=True)
             try:
-                done = runner.sync_once(store, incident_id, link, now=wall_ms)
+                opens = session.ledger.opens
+                done = runner.sync_once(store, incident_id, link, now=wall_ms, opens=opens)
             finally:
                 link.close()
         except SessionError as exc:

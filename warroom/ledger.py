@@ -260,6 +260,16 @@ class Ledger:
         raw = crypto.unpad(crypto.open_box(self._key, row.box, aad))
         return ev.decode_payload(row.device, row.seq, raw)
 
+    def opens(self, row: Row) -> bool:
+        """Whether a row (from another replica) is sealed under this incident's data
+        key: signed by its device is not enough, anyone can make a device key."""
+        aad = crypto.event_aad(self.header.incident_id, row.device, row.seq)
+        try:
+            crypto.open_box(self._key, row.box, aad)
+        except crypto.CryptoError:
+            return False
+        return True
+
     def _try_open(self, row: Row) -> Event | None:
         try:
             return self.open_row(row)

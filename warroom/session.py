@@ -240,8 +240,11 @@ class Session(Replica):
             path, passphrase, kdf, shared=False, incident_id=incident_id, data_key=data_key
         )
         try:
-            taken = intake.take(store, incident_id, rows)
-            return cls(store, header, key, device, clock), taken
+            # Not folded yet: the rows go in through the store, and the state is folded
+            # from the whole file on first use.
+            joined = cls(store, header, key, device, clock, fold=False)
+            taken = intake.take(store, incident_id, rows, opens=joined.ledger.opens)
+            return joined, taken
         except BaseException:  # nothing half-made: the retry must not find a file
             store.discard()
             raise

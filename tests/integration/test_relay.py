@@ -409,3 +409,21 @@ def test_http_peer_gives_up_with_one_line_when_unreachable(flaky) -> None:
         HttpPeer(f"http://127.0.0.1:{free_port()}", bytes(16), "t", retries=1).vector()
     with pytest.raises(SessionError, match="a relay URL is http"):
         HttpPeer("ftp://relay", bytes(16), "t")
+
+
+def test_an_open_relay_takes_no_more_incidents_than_its_bound(
+    relays, pair: tuple[Path, Path], ann: Device, passphrase: str, tmp_path: Path
+) -> None:
+    """Anyone may register an incident on an open relay; it takes --max-incidents of
+    them and answers 507 after, with no file made."""
+    a, _ = pair
+    other = tmp_path / "other.db"
+    with Session.create(other, passphrase, kdf="interactive", device=ann):
+        pass
+    relay = relays("--max-incidents", "1")
+    assert sync(a, ann, relay.url, passphrase).clean
+    with pytest.raises(SessionError, match=r"as many incidents as it takes \(1\)"):
+        sync(other, ann, relay.url, passphrase)
+    assert sorted(p.name for p in relay.data.glob("*.db")) == [
+        f"{incident_id(a, passphrase).hex()}.db"
+    ]

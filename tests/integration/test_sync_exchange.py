@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nacl.signing
 import pytest
 from replicas import copy_file
 
+from warroom import crypto
 from warroom.device import Device
 from warroom.ledger import FORKED
 from warroom.session import Session
 from warroom.store import Row
 from warroom.sync import intake
-from warroom.sync.exchange import exchange
+from warroom.sync.exchange import IGNORED_HAVE, UNSHOWN_FORK, exchange
 from warroom.sync.peer import StorePeer, vector_of
 
 PASSPHRASE = "correct horse battery staple"
@@ -107,7 +109,7 @@ def test_a_fork_raises_the_alarm_on_both_sides(pair: tuple[Path, Path], ann: Dev
 
 
 @pytest.mark.parametrize("attack", ["flipped box", "bad signature", "gap", "off chain"])
-def test_a_hostile_row_is_refused_and_nothing_is_written(
+def test_a_hostile_row_is_refused_and_nothing_from_it_on_is_taken(
     pair: tuple[Path, Path], bo: Device, attack: str
 ) -> None:
     a, b = pair
@@ -151,3 +153,84 @@ def test_a_fork_below_the_peers_head_is_found_whatever_sorts_first(
     for path in (a, b):
         with Session.unlock(path, PASSPHRASE, device=ann) as s:
             assert [p.reason for p in s.problems] == [FORKED]
+
+
+def stranger_rows(incident_id: bytes, boxes: list[bytes]) -> list[Row]:
+    """Rows a party without the passphrase can make: a device key of its own, the
+    incident id (plaintext in every file), a valid chain and valid signatures, and
+    boxes it could not seal under the incident's key."""
+    key = nacl.signing.SigningKey.generate()
+    device = bytes(key.verify_key)
+    rows, prev = [], crypto.GENESIS_PREV
+    for seq, box in enumerate(boxes, 1):
+        sig = crypto.sign(key, crypto.signed_bytes(incident_id, device, seq, prev, box))
+        rows.append(Row(device, seq, prev, box, sig))
+        prev = crypto.row_hash(device, seq, prev, box, sig)
+    return rows
+
+
+def test_rows_signed_by_a_stranger_are_refused_by_a_replica_and_said(
+    pair: tuple[Path, Path], ann: Device
+) -> None:
+    """A relay (or a far file, or its operator) knows the incident id but not the key:
+    it can sign rows with a key of its own that every signature and chain check
+    passes. A replica refuses them (they do not open under its key), takes nothing,
+    keeps no "fork" of them, and says so; the far side, which has no key, took them."""
+    a, b = pair
+    with Session.unlock(b, PASSPHRASE, device=ann, fold=False) as far:
+        iid = far.header.incident_id
+        planted = stranger_rows(iid, [b"\x01" * 80, b"\x02" * 80])
+        taken = StorePeer(far.store, iid).push(planted)
+        assert taken.added == 2  # no key there: signatures and chain are all it checks
+    with (
+        Session.unlock(a, PASSPHRASE, device=ann) as here,
+        Session.unlock(b, PASSPHRASE, device=ann, fold=False) as far,
+    ):
+        before = here.store.count()
+        report = exchange(here.store, iid, StorePeer(far.store, iid), opens=here.ledger.opens)
+        assert report.pulled == 0 and report.forks == []
+        refused = [(p.seq, p.reason) for p in report.rejected_here]
+        assert refused == [(1, intake.NOT_OURS), (2, intake.NOT_OURS)]
+        assert here.store.count() == before and here.store.forks() == []
+    with Session.unlock(a, PASSPHRASE, device=ann) as here:
+        assert here.problems == [] and here.verify().ok
+
+
+def test_a_peer_that_answers_past_what_was_asked_cannot_hold_a_sync_forever(
+    pair: tuple[Path, Path], ann: Device, bo: Device
+) -> None:
+    a, b = pair
+    with Session.unlock(b, PASSPHRASE, device=bo) as s:
+        s.add_note("one")
+
+    class Deaf(StorePeer):
+        def pull(self, have: dict[bytes, int], limit: int = 5000) -> list[Row]:
+            return self.store.rows(after={}, limit=limit)  # ignores `have`
+
+    with (
+        Session.unlock(a, PASSPHRASE, device=ann, fold=False) as here,
+        Session.unlock(b, PASSPHRASE, device=bo, fold=False) as far,
+    ):
+        iid = here.header.incident_id
+        report = exchange(here.store, iid, Deaf(far.store, iid), opens=here.ledger.opens)
+    assert not report.clean
+    assert any(p.reason == IGNORED_HAVE for p in report.rejected_here)
+
+
+def test_a_peer_that_claims_another_head_but_shows_no_row_is_not_clean(
+    pair: tuple[Path, Path], ann: Device
+) -> None:
+    a, b = pair
+
+    class Liar(StorePeer):
+        def vector(self):  # noqa: ANN202
+            return {d: (seq, bytes(32)) for d, (seq, _) in super().vector().items()}
+
+    with (
+        Session.unlock(a, PASSPHRASE, device=ann, fold=False) as here,
+        Session.unlock(b, PASSPHRASE, device=ann, fold=False) as far,
+    ):
+        iid = here.header.incident_id
+        report = exchange(here.store, iid, Liar(far.store, iid), opens=here.ledger.opens)
+    assert not report.clean
+    assert [p.reason for p in report.rejected_there] == [UNSHOWN_FORK]

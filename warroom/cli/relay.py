@@ -11,6 +11,7 @@ import click
 
 DEFAULT_PORT = 8470
 DEFAULT_MAX_BODY = 8 * 2**20
+DEFAULT_MAX_INCIDENTS = 200  # warroom.relay.limits.MAX_INCIDENTS, not imported: start-up
 
 data_option = click.option(
     "--data",
@@ -36,6 +37,13 @@ data_option = click.option(
     show_default=True,
     metavar="BYTES",
     help="The largest request body; larger ones get 413 before they are read.",
+)
+@click.option(
+    "--max-incidents",
+    type=click.IntRange(1, 1_000_000),
+    default=DEFAULT_MAX_INCIDENTS,
+    show_default=True,
+    help="Incidents an open relay registers at most (each keeps its file open); more get 507.",
 )
 @click.option(
     "--ssl-keyfile",

@@ -136,7 +136,7 @@ def import_bundle(path: Path, bundle_path: Path, passphrase_file: Path | None) -
             )
         with unlocked(path, passphrase_file, fold=False) as session:
             key = session.ledger.derive(BUNDLE_KEY)
-            with intake.SignatureChecks(incident_id) as checks:
+            with intake.SignatureChecks(incident_id, session.ledger.opens) as checks:
                 try:
                     opened = _progress("opened")
                     rows = bundle.read_rows(fh, key, header, source, opened, checks.submit)

@@ -16,6 +16,7 @@ def serve(
     data: Path | None,
     closed: bool,
     max_body: int,
+    max_incidents: int,
     ssl_keyfile: Path | None,
     ssl_certfile: Path | None,
 ) -> None:
@@ -39,7 +40,7 @@ def serve(
             host=host,
             port=port,
             closed=closed,
-            limits=Limits(max_body=max_body),
+            limits=Limits(max_body=max_body, max_incidents=max_incidents),
             ssl_keyfile=ssl_keyfile,
             ssl_certfile=ssl_certfile,
         )

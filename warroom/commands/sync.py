@@ -43,7 +43,7 @@ def sync(
             )
     remember = url != sync_settings.load(incident_id).url
     with unlocked(path, passphrase_file, fold=False) as session:
-        link = _connect(session, url)
+        link = _connect(session, url, unattended=watch)
         try:
             if watch:
                 clean = _watch(session, link, interval, remember)
@@ -55,10 +55,13 @@ def sync(
         raise click.exceptions.Exit(1)
 
 
-def _connect(session: Session, url: str) -> runner.Link:
+def _connect(session: Session, url: str, *, unattended: bool) -> runner.Link:
     try:
         return runner.connect(
-            url, session.header.incident_id, lambda: session.ledger.derive(RELAY_TOKEN).hex()
+            url,
+            session.header.incident_id,
+            lambda: session.ledger.derive(RELAY_TOKEN).hex(),
+            unattended=unattended,
         )
     except SessionError as exc:
         raise Failure(str(exc)) from None
@@ -67,7 +70,11 @@ def _connect(session: Session, url: str) -> runner.Link:
 def _round(session: Session, link: runner.Link, remember: bool) -> runner.Round:
     try:
         return runner.sync_once(
-            session.store, session.header.incident_id, link, remember_url=remember
+            session.store,
+            session.header.incident_id,
+            link,
+            remember_url=remember,
+            opens=session.ledger.opens,
         )
     except link.unreachable as exc:
         raise Failure(one_line(str(exc))) from None
@@ -118,7 +125,13 @@ def _watch(session: Session, link: runner.Link, interval: float, remember: bool)
         click.echo(f"warroom: {one_line(str(exc))}; trying again in {delay:.0f} s", err=True)
 
     def one() -> runner.Round:
-        return runner.sync_once(store, session.header.incident_id, link, remember_url=remember)
+        return runner.sync_once(
+            store,
+            session.header.incident_id,
+            link,
+            remember_url=remember,
+            opens=session.ledger.opens,
+        )
 
     watch = runner.Watch(
         round=one,

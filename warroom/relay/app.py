@@ -35,11 +35,11 @@ from starlette.routing import Route
 
 from warroom.errors import SessionError
 from warroom.relay import auth
-from warroom.relay.incidents import IncidentError, Incidents, parse_id
+from warroom.relay.incidents import Full, IncidentError, Incidents, parse_id
 from warroom.relay.limits import Limits, TooLarge, read_body
 from warroom.store import Row, Store
 from warroom.sync import wire
-from warroom.sync.peer import StorePeer, vector_of
+from warroom.sync.peer import Pushed, StorePeer, vector_of
 
 FRAME = "application/octet-stream"
 log = logging.getLogger("warroom.relay")
@@ -69,6 +69,8 @@ def _answers(handler: Handler) -> Handler:
             return error(exc.status, str(exc))
         except TooLarge as exc:
             return error(413, str(exc))
+        except Full as exc:
+            return error(507, str(exc))
         except (IncidentError, SessionError) as exc:
             log.error("%s", exc)  # a file the relay cannot use: its operator's to see
             return error(500, "the relay cannot use this incident's file")
@@ -122,17 +124,23 @@ class Relay:
         elif self.closed:
             raise _unknown(closed=True)
         rows = self._frame(await self._body(request))
+        pushed = None
         if store is None:
-            store, made = await run_in_threadpool(
-                self.incidents.register, incident_id, auth.token_sha256(token)
+
+            def push(held: Store) -> Pushed:
+                return StorePeer(held, incident_id).push(rows)
+
+            store, pushed = await run_in_threadpool(
+                self.incidents.first_push,
+                incident_id,
+                auth.token_sha256(token),
+                push,
+                self.limits.max_incidents,
             )
-            if not made:  # another first push won the race
+            if pushed is None:  # another first push won the race
                 auth.check(token, self.incidents.token_hash(store))
-        else:
-            made = False
-        pushed = await run_in_threadpool(StorePeer(store, incident_id).push, rows)
-        if made and not pushed.added:  # nothing it could keep: no incident made
-            await run_in_threadpool(self.incidents.forget, incident_id)
+        if pushed is None:
+            pushed = await run_in_threadpool(StorePeer(store, incident_id).push, rows)
         return JSONResponse(
             {
                 "added": pushed.added,

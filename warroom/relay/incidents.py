@@ -7,10 +7,12 @@ connection)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from warroom.relay.auth import is_sha256_hex
 from warroom.store import Store, StoreError
+from warroom.sync.peer import Pushed
 
 INCIDENT_ID_BYTES = 16
 RELAY_FORMAT = 1
@@ -19,6 +21,13 @@ TOKEN_KEY = "relay_token_sha256"
 
 class IncidentError(Exception):
     """A bad incident id or an unusable file: the message is for the caller."""
+
+
+class Full(Exception):
+    """An open relay that holds as many incidents as it takes (--max-incidents)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"this relay holds as many incidents as it takes ({limit:,})")
 
 
 def parse_id(text: str) -> bytes:
@@ -60,21 +69,49 @@ class Incidents:
         """The incident's store, made now with this token hash if the relay did not
         hold it (True: made now). Two first pushes at once make one file."""
         with self._lock:
-            store = self._open.get(incident_id)
-            if store is None and self.path(incident_id).exists():
-                store = self._open[incident_id] = self._open_file(incident_id)
-            if store is not None:
-                return store, False
-            store = self._open[incident_id] = self._create(incident_id, token_sha256)
-            return store, True
+            return self._register(incident_id, token_sha256)
 
-    def forget(self, incident_id: bytes) -> None:
-        """Delete an incident made by a first push that brought no row it could keep."""
+    def _register(self, incident_id: bytes, token_sha256: str) -> tuple[Store, bool]:
+        store = self._open.get(incident_id)
+        if store is None and self.path(incident_id).exists():
+            store = self._open[incident_id] = self._open_file(incident_id)
+        if store is not None:
+            return store, False
+        store = self._open[incident_id] = self._create(incident_id, token_sha256)
+        return store, True
+
+    def first_push(
+        self,
+        incident_id: bytes,
+        token_sha256: str,
+        push: Callable[[Store], Pushed],
+        max_incidents: int,
+    ) -> tuple[Store, Pushed | None]:
+        """Register an incident by its first push, under the lock from start to end: no
+        other request can reach the store before its rows are in, and one that brought
+        no row the relay could keep leaves no file. (store, None) when the incident was
+        registered meanwhile: push as usual, once its token is checked."""
         with self._lock:
-            store = self._open.get(incident_id)
-            if store is not None and store.count() == 0:  # unless a racing push filled it
+            new = incident_id not in self._open and not self.path(incident_id).exists()
+            if new and self.count() >= max_incidents:
+                raise Full(max_incidents)
+            store, made = self._register(incident_id, token_sha256)
+            if not made:
+                return store, None
+            try:
+                pushed = push(store)
+            except BaseException:
                 del self._open[incident_id]
                 store.discard()
+                raise
+            if not pushed.added:  # nothing it could keep: no incident made
+                del self._open[incident_id]
+                store.discard()
+            return store, pushed
+
+    def count(self) -> int:
+        """Incidents held (their files)."""
+        return sum(1 for _ in self.data.glob("*.db")) if self.data.is_dir() else 0
 
     def close(self) -> None:
         with self._lock:

@@ -11,6 +11,9 @@ MAX_BODY_BYTES = 8 * 2**20
 MAX_PUSH_ROWS = 10_000
 MAX_PULL_ROWS = 5_000
 MAX_PULL_BYTES = 8 * 2**20
+MAX_INCIDENTS = 200
+"""Incidents an open relay registers at most (each keeps its file open: three file
+descriptors with its -wal and -shm); an operator raises it with --max-incidents."""
 """An answer to a pull stops adding rows past this size (it always holds one row)."""
 
 
@@ -24,6 +27,7 @@ class Limits:
     max_push_rows: int = MAX_PUSH_ROWS
     max_pull_rows: int = MAX_PULL_ROWS
     max_pull_bytes: int = MAX_PULL_BYTES
+    max_incidents: int = MAX_INCIDENTS
 
 
 async def read_body(

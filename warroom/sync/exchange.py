@@ -18,12 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from warroom import crypto
 from warroom.ledger import Problem
 from warroom.store import Row, Store
 from warroom.sync import intake
 from warroom.sync.peer import PULL_LIMIT, Peer, Vector, hash_at, vector_of
+
+UNSHOWN_FORK = (
+    "the peer's newest event of this device differs from the one held here, but it "
+    "showed no row to prove it: that feed was not synced"
+)
+IGNORED_HAVE = "the peer sent rows this file already holds, again: the sync stopped"
 
 
 @dataclass
@@ -55,14 +62,18 @@ def exchange(
     *,
     batch: int = PULL_LIMIT,
     progress: Progress | None = None,
+    opens: intake.Opens | None = None,
 ) -> SyncReport:
+    """`opens`: the replica's check that arriving rows are sealed under its key
+    (Ledger.opens); without it (a relay, a far file), signatures and chains only."""
     report = SyncReport()
+    take = partial(intake.take, store, incident_id, opens=opens)
     theirs = peer.vector()
     report.peer_vector = dict(theirs)
-    diverged = _swap_forks(store, incident_id, peer, theirs, report)
+    diverged = _swap_forks(store, take, peer, theirs, report)
     _push(store, peer, theirs, diverged, batch, report, progress)
-    _pull(store, incident_id, peer, diverged, batch, report, progress)
-    _trade_evidence(store, incident_id, peer, report)
+    _pull(store, take, peer, diverged, batch, report, progress)
+    _trade_evidence(store, take, peer, report)
     return report
 
 
@@ -70,18 +81,22 @@ def _hash(row: Row) -> bytes:
     return crypto.row_hash(row.device, row.seq, row.prev, row.box, row.sig)
 
 
-def _keep(store: Store, incident_id: bytes, rows: list[Row], report: SyncReport) -> None:
+Take = Callable[[list[Row]], intake.Intake]
+"""intake.take bound to the local store, the incident and the replica's key check."""
+
+
+def _keep(take: Take, rows: list[Row], report: SyncReport) -> None:
     """Take rows the peer holds as this side's evidence (or rows, if they fit)."""
     if not rows:
         return
-    taken = intake.take(store, incident_id, rows)
+    taken = take(rows)
     report.forks += taken.forks
     report.pulled += len(taken.added)
     report.rejected_here += taken.rejected
 
 
 def _swap_forks(
-    store: Store, incident_id: bytes, peer: Peer, theirs: Vector, report: SyncReport
+    store: Store, take: Take, peer: Peer, theirs: Vector, report: SyncReport
 ) -> set[bytes]:
     """Compare the feeds both hold at the lower head; where they differ, swap the two
     rows there as evidence. Returns the devices whose feeds diverged."""
@@ -96,10 +111,13 @@ def _swap_forks(
             continue
         diverged.add(device)
         ours = mine or store.row(device, seq)
+        evidence = len(report.forks)
         if ours is not None:
             pushed = peer.push([ours])
             report.rejected_there += pushed.rejected
-            _keep(store, incident_id, pushed.forks, report)
+            _keep(take, pushed.forks, report)
+        if len(report.forks) == evidence:  # it claims another row there, but shows none
+            report.rejected_there.append(Problem(device.hex(), seq, UNSHOWN_FORK))
     return diverged
 
 
@@ -130,7 +148,7 @@ def _push(
 
 def _pull(
     store: Store,
-    incident_id: bytes,
+    take: Take,
     peer: Peer,
     diverged: set[bytes],
     batch: int,
@@ -143,19 +161,25 @@ def _pull(
         rows = peer.pull(have, batch)
         if not rows:
             return
-        taken = intake.take(store, incident_id, rows)
+        taken = take(rows)
         report.pulled += len(taken.added)
         report.forks += taken.forks
         report.rejected_here += taken.rejected
         if progress:
             progress("pull", report.pulled)
         if not taken.added:  # all refused: asking again would get the same rows
+            before = dict(skip)
             skip.update(dict.fromkeys((row.device for row in rows), 2**62))
+            if skip == before:  # a peer that answers past what was asked: stop here
+                report.rejected_here.append(
+                    Problem(rows[0].device.hex(), rows[0].seq, IGNORED_HAVE)
+                )
+                return
 
 
-def _trade_evidence(store: Store, incident_id: bytes, peer: Peer, report: SyncReport) -> None:
+def _trade_evidence(store: Store, take: Take, peer: Peer, report: SyncReport) -> None:
     """Each side's fork evidence to the other (a third replica's fork, relayed)."""
-    _keep(store, incident_id, peer.forks(), report)
+    _keep(take, peer.forks(), report)
     ours = store.forks()
     if ours:
         pushed = peer.push(ours)

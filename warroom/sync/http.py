@@ -125,7 +125,7 @@ class HttpPeer:
             out.duplicates += _count(data["duplicates"])
             out.forks += wire.decode_rows(base64.b64decode(data["forks"], validate=True))
             out.rejected += [
-                Problem(str(p["device"]), _seq(p["seq"]), str(p["reason"]))
+                Problem(str(p["device"]), _int(p["seq"]), str(p["reason"]))
                 for p in data["rejected"]
             ]
         except (ValueError, TypeError, KeyError, AttributeError):
@@ -218,8 +218,14 @@ def _hex(text: Any, size: int) -> bytes:
 
 
 def _seq(value: Any) -> int:
-    if type(value) is not int or not 0 <= value < 2**63:
+    if type(value) is not int or not 0 < value < 2**63:
         raise ValueError("bad seq")
+    return value
+
+
+def _int(value: Any) -> int:
+    if type(value) is not int:
+        raise ValueError("not an integer")
     return value
 
 

@@ -9,7 +9,9 @@ row is kept as evidence (Store.forks) and neither is chosen; *rejected* otherwis
 (a bad signature, a malformed row, a gap, a row that follows another history).
 
 Signatures need no key but the device's public one (the device id), so a relay or
-the far end of `sync-stdio` checks rows as well as a replica does. They are
+the far end of `sync-stdio` checks them too. A replica also checks that each row is
+sealed under the incident's data key (`opens`): a signature proves only that some
+device key signed it, and anyone can make one. They are
 checked before the write lock is taken, on two threads (libsodium runs without
 the GIL); the chain is checked under the lock, against what the file holds then.
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -36,6 +38,10 @@ from warroom.store import Importer, Row, Store
 
 MALFORMED = "malformed row"
 BAD_SIGNATURE = "bad signature"
+NOT_OURS = (
+    "does not open under this incident's key (signed by a device, but not written by "
+    "anyone who holds the passphrase)"
+)
 OFF_CHAIN = "does not follow this device's previous event here (another history)"
 THREADS = min(2, os.cpu_count() or 1)
 _CHUNK = 2000
@@ -73,33 +79,46 @@ class Refused(SessionError):
         super().__init__(f"refused, nothing was written: {rejected[0]}{more}")
 
 
-def signatures_hold(incident_id: bytes, rows: Sequence[Row]) -> list[bool]:
-    """Whether each row is well formed and signed by its device for this incident."""
+Opens = Callable[[Row], bool]
+"""Whether a row's box opens under the incident's data key (Ledger.opens). A replica
+checks it; a relay or the far end of sync-stdio has no key, and checks signatures and
+chains only: without it, anyone who knows the incident id could sign rows with a key
+of their own and have them taken."""
+
+
+def signatures_hold(
+    incident_id: bytes, rows: Sequence[Row], opens: Opens | None = None
+) -> list[str | None]:
+    """For each row, why it may not be taken (malformed, not signed by its device for
+    this incident, or, given `opens`, not sealed under the incident's key), or None."""
     if len(rows) < 2 * _CHUNK or THREADS < 2:
-        return _signed(incident_id, rows)
+        return _signed(incident_id, rows, opens)
     with ThreadPoolExecutor(THREADS, thread_name_prefix="warroom-verify") as pool:
-        return [ok for part in _checking(pool, incident_id, rows) for ok in part.result()]
+        return [v for part in _checking(pool, incident_id, rows, opens) for v in part.result()]
 
 
-def _signed(incident_id: bytes, part: Sequence[Row]) -> list[bool]:
-    return [
-        row.well_formed()
-        and len(row.sig) == 64
-        and crypto.verify_signature(
-            row.device,
-            crypto.signed_bytes(incident_id, row.device, row.seq, row.prev, row.box),
-            row.sig,
-        )
-        for row in part
-    ]
+def _signed(incident_id: bytes, part: Sequence[Row], opens: Opens | None) -> list[str | None]:
+    return [_verdict(incident_id, row, opens) for row in part]
+
+
+def _verdict(incident_id: bytes, row: Row, opens: Opens | None) -> str | None:
+    if not row.well_formed():
+        return MALFORMED
+    message = crypto.signed_bytes(incident_id, row.device, row.seq, row.prev, row.box)
+    if not crypto.verify_signature(row.device, message, row.sig):
+        return BAD_SIGNATURE
+    if opens is not None and not opens(row):
+        return NOT_OURS
+    return None
 
 
 def _checking(
-    pool: ThreadPoolExecutor, incident_id: bytes, rows: Sequence[Row]
-) -> list[Future[list[bool]]]:
-    """The signature checks of `rows`, started on `pool` in parts, in order."""
+    pool: ThreadPoolExecutor, incident_id: bytes, rows: Sequence[Row], opens: Opens | None
+) -> list[Future[list[str | None]]]:
+    """The checks of `rows`, started on `pool` in parts, in order."""
     return [
-        pool.submit(_signed, incident_id, rows[i : i + _CHUNK]) for i in range(0, len(rows), _CHUNK)
+        pool.submit(_signed, incident_id, rows[i : i + _CHUNK], opens)
+        for i in range(0, len(rows), _CHUNK)
     ]
 
 
@@ -108,10 +127,11 @@ class SignatureChecks:
     THREADS threads, collected when the rows are taken: the checks of the first
     blocks run while the next ones are read."""
 
-    def __init__(self, incident_id: bytes) -> None:
+    def __init__(self, incident_id: bytes, opens: Opens | None = None) -> None:
         self._incident_id = incident_id
+        self._opens = opens
         self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="warroom-verify")
-        self._parts: list[tuple[Sequence[Row], Future[list[bool]]]] = []
+        self._parts: list[tuple[Sequence[Row], Future[list[str | None]]]] = []
         # The checking threads need the GIL for a moment per row, while the main thread
         # holds it for long stretches (reading, the chain): hand it over more often.
         self._switch = sys.getswitchinterval()
@@ -120,15 +140,16 @@ class SignatureChecks:
     def submit(self, rows: Sequence[Row]) -> None:
         for i in range(0, len(rows), _CHUNK):
             part = rows[i : i + _CHUNK]
-            self._parts.append((part, self._pool.submit(_signed, self._incident_id, part)))
+            future = self._pool.submit(_signed, self._incident_id, part, self._opens)
+            self._parts.append((part, future))
 
     def failures(self) -> list[Problem]:
-        """Every row submitted that is malformed or not signed by its device (waits)."""
+        """Every row submitted that may not be taken, and why (waits for the checks)."""
         bad = [
-            _malformed(row) if not row.well_formed() else _bad_signature(row)
+            _problem(row, verdict)
             for part, future in self._parts
-            for row, ok in zip(part, future.result(), strict=True)
-            if not ok
+            for row, verdict in zip(part, future.result(), strict=True)
+            if verdict is not None
         ]
         return sorted(bad, key=lambda p: (p.device, p.seq))
 
@@ -143,19 +164,15 @@ class SignatureChecks:
         self.close()
 
 
-def classify(tx: Importer, rows: Sequence[Row], signed: Sequence[bool]) -> Intake:
+def classify(tx: Importer, rows: Sequence[Row], verdicts: Sequence[str | None]) -> Intake:
     """Decide each row against what the file holds (inside `Store.importing`) and
     write the added ones and the fork evidence. Rows of one device must come in seq
     order (a row may follow one added just before it)."""
     out = Intake()
     heads: dict[bytes, tuple[int, bytes]] = {}
-    for row, ok in zip(rows, signed, strict=True):
-        if not ok:
-            device = row.device.hex() if isinstance(row.device, bytes) else "unknown-device"
-            seq = row.seq if type(row.seq) is int else -1
-            out.rejected.append(
-                Problem(device, seq, MALFORMED if not row.well_formed() else BAD_SIGNATURE)
-            )
+    for row, verdict in zip(rows, verdicts, strict=True):
+        if verdict is not None:
+            out.rejected.append(_problem(row, verdict))
             continue
         head = heads.get(row.device)
         if head is None:
@@ -193,30 +210,32 @@ def take(
     *,
     strict: bool = False,
     checks: SignatureChecks | None = None,
+    opens: Opens | None = None,
 ) -> Intake:
     """Check `rows` and write what is added, in one transaction (all or nothing: a
     write that fails leaves the file as it was). `strict`: raise Refused, writing
     nothing, if any row is rejected (rows past a fork excepted: see the docstring);
-    `checks`: where the rows' signatures were submitted as they arrived (strict only)."""
+    `checks`: where the rows were submitted for checking as they arrived (strict
+    only); `opens`: a replica's check that each row is sealed under its key."""
     ordered = sorted(rows, key=_feed_order)
     if strict:
         if checks is not None:
             return _take_strict(store, ordered, checks)
-        with SignatureChecks(incident_id) as own:
+        with SignatureChecks(incident_id, opens) as own:
             own.submit(ordered)
             return _take_strict(store, ordered, own)
-    signed = signatures_hold(incident_id, ordered)
+    verdicts = signatures_hold(incident_id, ordered, opens)
     with store.importing() as tx:
-        return classify(tx, ordered, signed)
+        return classify(tx, ordered, verdicts)
 
 
 def _take_strict(store: Store, ordered: list[Row], checks: SignatureChecks) -> Intake:
     """The chain is checked and the rows written under the lock while the signatures
     are checked on other threads, and the transaction commits only once every
     signature held: an import takes the longer of the two, not their sum."""
-    formed = [row.well_formed() for row in ordered]
-    if not all(formed):
-        raise Refused([_malformed(row) for row in ordered if not row.well_formed()])
+    formed = [None if row.well_formed() else MALFORMED for row in ordered]
+    if any(formed):
+        raise Refused([_problem(row, MALFORMED) for row in ordered if not row.well_formed()])
     with store.importing() as tx:
         taken = classify(tx, ordered, formed)
         bad = checks.failures()
@@ -231,13 +250,9 @@ def _take_strict(store: Store, ordered: list[Row], checks: SignatureChecks) -> I
     return taken
 
 
-def _bad_signature(row: Row) -> Problem:
-    return Problem(row.device.hex(), row.seq, BAD_SIGNATURE)
-
-
-def _malformed(row: Row) -> Problem:
+def _problem(row: Row, reason: str) -> Problem:
     device = row.device.hex() if isinstance(row.device, bytes) else "unknown-device"
-    return Problem(device, row.seq if type(row.seq) is int else -1, MALFORMED)
+    return Problem(device, row.seq if type(row.seq) is int else -1, reason)
 
 
 def _fork_seqs(evidence: Sequence[Row]) -> dict[str, int]:
@@ -251,7 +266,7 @@ def _fork_seqs(evidence: Sequence[Row]) -> dict[str, int]:
 
 def _past_fork(problem: Problem, forked: dict[str, int]) -> bool:
     """A signed row that does not chain here, of a feed that forked before it."""
-    if problem.reason in (MALFORMED, BAD_SIGNATURE):
+    if problem.reason in (MALFORMED, BAD_SIGNATURE, NOT_OURS):
         return False
     return problem.seq > forked.get(problem.device, 2**63)
 

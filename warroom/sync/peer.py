@@ -18,6 +18,8 @@ Vector = dict[bytes, tuple[int, bytes]]
 """device -> (seq of its newest row, that row's hash)."""
 
 PULL_LIMIT = 5000
+HASH_AT_TRIES = 64
+"""Pulls hash_at makes at most, stepping past feeds that grew while it asks."""
 """Rows in one answer to a pull, at most."""
 
 
@@ -63,13 +65,20 @@ def hash_at(peer: Peer, theirs: Vector, device: bytes, seq: int) -> bytes | None
         return None
     if head[0] == seq:
         return head[1]
-    # Every other feed at its head: the one row answered is this device's at `seq`.
+    # Every other feed at its head: the one row answered is this device's at `seq`;
+    # unless another feed grew meanwhile (or a device is new): then ask past that too.
     have = {d: s for d, (s, _) in theirs.items()} | {device: seq - 1}
-    rows = peer.pull(have, 1)
-    if len(rows) != 1 or rows[0].device != device or rows[0].seq != seq:
-        return None
-    row = rows[0]
-    return crypto.row_hash(row.device, row.seq, row.prev, row.box, row.sig)
+    for _ in range(HASH_AT_TRIES):
+        rows = peer.pull(have, 1)
+        if len(rows) != 1:
+            return None
+        row = rows[0]
+        if row.device == device:
+            if row.seq != seq:
+                return None
+            return crypto.row_hash(row.device, row.seq, row.prev, row.box, row.sig)
+        have[row.device] = 2**62
+    return None
 
 
 class StorePeer:

@@ -28,6 +28,7 @@ from warroom.sanitize import one_line
 from warroom.store import Store
 from warroom.sync import settings as sync_settings
 from warroom.sync.exchange import Progress, SyncReport, exchange
+from warroom.sync.intake import Opens
 from warroom.sync.peer import Peer, Vector, hash_at
 from warroom.sync.settings import decode_anchors
 
@@ -87,14 +88,18 @@ class Link:
             close()
 
 
-def connect(url: str, incident_id: bytes, token: Callable[[], str]) -> Link:
+def connect(
+    url: str, incident_id: bytes, token: Callable[[], str], *, unattended: bool = False
+) -> Link:
     """The peer a (checked) URL names. `token` gives the relay's bearer token, asked
-    only for a relay. Nothing connects yet: the first request does."""
+    only for a relay. `unattended` (the console, a watch): ssh asks nothing (BatchMode).
+    Nothing connects yet: the first request does."""
     url = check_url(url)
     if url.lower().startswith("ssh:"):
         from warroom.sync import ssh
 
-        return Link(url, ssh.SshPeer(url, incident_id), (ssh.Unreachable,))
+        peer = ssh.SshPeer(url, incident_id, batch=unattended)
+        return Link(url, peer, (ssh.Unreachable,))
     from warroom.sync import http  # httpx is loaded only for a relay
 
     return Link(url, http.HttpPeer(url, incident_id, token()), (http.Unreachable,))
@@ -131,23 +136,24 @@ def sync_once(
     now: Callable[[], int] = wall_ms,
     progress: Progress | None = None,
     remember_url: bool = False,
+    opens: Opens | None = None,
 ) -> Round:
     """Check the peer against its anchors, exchange, and record (in this user's sync
     settings) when it ended and the peer's vector after it; with `remember_url`, the
-    URL too, as the incident's sync URL. Raises what `link.unreachable` names."""
+    URL too, as the incident's sync URL. `opens`: the replica's key check of arriving
+    rows (Ledger.opens). Raises what `link.unreachable` names."""
     anchors = decode_anchors(sync_settings.load(incident_id, directory).peers.get(link.url))
     before = link.peer.vector()
     regressions = check_anchors(anchors, before, link.peer, shown(link.url))
-    report = exchange(store, incident_id, link.peer, progress=progress)
+    report = exchange(store, incident_id, link.peer, progress=progress, opens=opens)
     after = link.peer.vector()
-    settings = sync_settings.load(incident_id, directory)  # re-read: another sync may have run
-    settings.peers[link.url] = encode_anchors(
-        advance(advance(decode_anchors(settings.peers.get(link.url)), before), after)
-    )
-    settings.last_sync_ms = now()
-    if remember_url:
-        settings.url = link.url
-    sync_settings.save(incident_id, settings, directory)
+    with sync_settings.updating(incident_id, directory) as settings:  # another sync may run
+        settings.peers[link.url] = encode_anchors(
+            advance(advance(decode_anchors(settings.peers.get(link.url)), before), after)
+        )
+        settings.last_sync_ms = now()
+        if remember_url:
+            settings.url = link.url
     return Round(link.url, report, regressions)
 
 

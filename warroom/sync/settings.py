@@ -8,7 +8,11 @@ says which incidents this user syncs and where, so it is private all the same.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from warroom.jsonfile import write_private
 from warroom.store import Store
 
 SYNC_DIR = "sync"
+LOCK_FILE = ".lock"
 
 
 @dataclass
@@ -47,6 +52,23 @@ def load(incident_id: bytes, directory: Path | None = None) -> SyncSettings:
         )
     except (OSError, ValueError, AttributeError):
         return SyncSettings()
+
+
+@contextlib.contextmanager
+def updating(incident_id: bytes, directory: Path | None = None) -> Iterator[SyncSettings]:
+    """The settings, read under a lock and saved when the block ends: two syncs of one
+    incident at once (the console watching, `warroom sync` in a shell) each move the
+    anchors forward from what the other saved, never back over it."""
+    folder = settings_path(incident_id, directory).parent
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        settings = load(incident_id, directory)
+        yield settings
+        save(incident_id, settings, directory)
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def save(incident_id: bytes, settings: SyncSettings, directory: Path | None = None) -> None:

@@ -52,15 +52,18 @@ class Target:
     port: int | None
     path: str
 
-    def argv(self, environ: dict[str, str] | None = None) -> list[str]:
-        """The ssh command line: options, the host, the far side's command."""
+    def argv(self, environ: dict[str, str] | None = None, *, batch: bool = False) -> list[str]:
+        """The ssh command line: options, the host, the far side's command. `batch`:
+        ssh never asks anything (BatchMode): for the console, whose terminal a prompt
+        would fight, and for unattended rounds."""
         env = os.environ if environ is None else environ
         remote = shlex.split(env.get(REMOTE_COMMAND_ENV) or "warroom")
         options = shlex.split(env.get(SSH_OPTIONS_ENV) or "")
         where = f"{self.user}@{self.host}" if self.user else self.host
         port = ["-p", str(self.port)] if self.port else []
-        command = shlex.join([*remote, "sync-stdio", self.path])
-        return ["ssh", "-T", "-e", "none", *options, *port, "--", where, command]
+        unasked = ["-o", "BatchMode=yes"] if batch else []
+        command = shlex.join([*remote, "sync-stdio", "--", self.path])
+        return ["ssh", "-T", "-e", "none", *unasked, *options, *port, "--", where, command]
 
 
 def parse_url(url: str) -> Target:
@@ -102,10 +105,12 @@ class SshPeer:
         *,
         retries: int = 2,
         sleep: Callable[[float], None] = time.sleep,
+        batch: bool = False,
     ) -> None:
         self.target = parse_url(url)
         self.incident_id = incident_id
         self.retries = retries
+        self.batch = batch
         self._sleep = sleep
         self._proc: subprocess.Popen[bytes] | None = None
         self._link: StdioPeer | None = None
@@ -157,7 +162,7 @@ class SshPeer:
         self._stderr.clear()
         try:
             self._proc = subprocess.Popen(
-                self.target.argv(),
+                self.target.argv(batch=self.batch),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
