@@ -21,10 +21,13 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from warroom.events import Event
+from warroom.events import EVENT_TYPES, Event
 from warroom.state import Entry, Order, Resumable, Revision
 
 FORMAT = 1
+KNOWN = ",".join(sorted(EVENT_TYPES))
+"""The event types this code folds. A checkpoint saved by a version that knew other
+types folded (or skipped) other events: it is not used, and the file is folded."""
 
 
 class Unusable(ValueError):
@@ -57,6 +60,7 @@ def encode(checkpoint: Checkpoint) -> bytes:
 
     body = {
         "format": FORMAT,
+        "types": KNOWN,
         "keys": list(index),
         "vector": [[index[d.hex()], seq, h.hex()] for d, (seq, h) in checkpoint.vector.items()],
         "devices": [
@@ -83,6 +87,8 @@ def decode(blob: bytes) -> Checkpoint:
         body = json.loads(zlib.decompress(blob))
         if body.get("format") != FORMAT:
             raise Unusable(f"checkpoint format {body.get('format')!r}")
+        if body.get("types") != KNOWN:
+            raise Unusable("checkpoint of a version that folds other event types")
         return _decode(body)
     except (zlib.error, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise Unusable(str(exc)) from None

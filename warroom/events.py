@@ -8,6 +8,7 @@ inside the ciphertext so even timing is secret.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,12 +156,19 @@ class PayloadError(ValueError):
     pass
 
 
+_TYPE_NAME = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*){1,3}")
+"""What an event type looks like (`noun.verb`). A type this version does not know (a
+newer warroom's, arriving by sync) is read and skipped by the fold, never flagged as
+tampered: the row is signed and opens like any other."""
+
+
 def decode_payload(device: bytes, seq: int, raw: bytes) -> Event:
     try:
         obj = _decode(raw.decode("utf-8"))
         type_, (ms, counter), data = obj["t"], obj["h"], obj["d"]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise PayloadError("payload is not an event") from exc
-    if type_ not in EVENT_TYPES or not isinstance(data, dict):
-        raise PayloadError(f"unknown event type {type_!r}")
+    known = isinstance(type_, str) and (type_ in EVENT_TYPES or _TYPE_NAME.fullmatch(type_))
+    if not known or not isinstance(data, dict):
+        raise PayloadError(f"not an event type: {type_!r}")
     return Event(device, seq, (int(ms), int(counter)), type_, data)

@@ -4,6 +4,8 @@ land among the events the checkpoint summarises, as sync delivers them)."""
 
 from __future__ import annotations
 
+import json
+
 from eventlogs import DEVICES, applied, event_logs, snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -70,7 +72,15 @@ def test_a_note_is_kept_as_its_entry_not_its_event() -> None:
 
 def test_damaged_or_foreign_bytes_are_unusable() -> None:
     blob = checkpoint.encode(checkpoint.Checkpoint({}, Fold().resumable()))
-    for bad in (blob[:-3], b"x" + blob, b"", checkpoint.zlib.compress(b'{"format": 99}')):
+    body = json.loads(checkpoint.zlib.decompress(blob))
+    other_types = checkpoint.zlib.compress(json.dumps({**body, "types": "x.y"}).encode())
+    for bad in (
+        blob[:-3],
+        b"x" + blob,
+        b"",
+        checkpoint.zlib.compress(b'{"format": 99}'),
+        other_types,
+    ):
         try:
             checkpoint.decode(bad)
         except checkpoint.Unusable:

@@ -3,11 +3,13 @@ chain check that the open and verify() share."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from warroom import events as ev
 from warroom.clock import HybridClock, wall_ms
 from warroom.device import Device, load_device
 from warroom.heads import KnownHeads
@@ -182,3 +184,24 @@ def test_a_cheap_session_catches_up_with_another_process_of_its_device(incident:
     with Session.unlock(incident, PASSPHRASE) as full:
         assert not full.problems and full.verify().ok
         assert [e.text for e in full.state.timeline()][-2:] == ["second", "first"]
+
+
+@pytest.mark.parametrize("type_", ["page.sent", "outbox.delivery.done"])
+def test_an_event_type_from_a_newer_warroom_is_skipped_not_flagged(
+    incident: Path, type_: str
+) -> None:
+    """A newer version's event (arriving by sync) is signed and opens like any other:
+    it is read and skipped by the fold, never reported as tampered."""
+    with Session.unlock(incident, PASSPHRASE) as s:
+        before = s.state.to_dict()
+        s.ledger.append([(type_, {"id": "x", "by": "Newer"})])
+    with Session.unlock(incident, PASSPHRASE) as s:
+        assert s.problems == [] and s.verify().ok
+        assert s.state.to_dict() == before
+
+
+@pytest.mark.parametrize("type_", [["step.set"], {"t": 1}, 7, "Step.Set", "step", "a.b.c.d.e"])
+def test_a_payload_whose_type_is_not_a_type_is_refused_not_a_crash(type_: object) -> None:
+    raw = json.dumps({"t": type_, "h": [1, 0], "d": {}}).encode()
+    with pytest.raises(ev.PayloadError):
+        ev.decode_payload(bytes(32), 1, raw)

@@ -179,8 +179,10 @@ def _pull(
 
 def _trade_evidence(store: Store, take: Take, peer: Peer, report: SyncReport) -> None:
     """Each side's fork evidence to the other (a third replica's fork, relayed)."""
-    _keep(take, peer.forks(), report)
-    ours = store.forks()
+    theirs = peer.forks()
+    _keep(take, theirs, report)
+    held = {_hash(row) for row in theirs}
+    ours = [row for row in store.forks() if _hash(row) not in held]  # what it lacks
     if ours:
         pushed = peer.push(ours)
         report.rejected_there += [r for r in pushed.rejected if r.reason != intake.OFF_CHAIN]
