@@ -33,6 +33,8 @@ EVIDENCE_NOTED = "evidence.noted"
 INDICATOR_SET = "indicator.set"
 FOLLOWUP_ADDED = "followup.added"
 FOLLOWUP_SET = "followup.set"
+INTEGRATION_SET = "integration.set"
+INTEGRATION_REMOVED = "integration.removed"
 
 EVENT_TYPES = frozenset(
     {
@@ -55,6 +57,8 @@ EVENT_TYPES = frozenset(
         INDICATOR_SET,
         FOLLOWUP_ADDED,
         FOLLOWUP_SET,
+        INTEGRATION_SET,
+        INTEGRATION_REMOVED,
     }
 )
 
@@ -80,6 +84,9 @@ ATTACK_PHASES = (
 INDICATOR_STATUSES = ("new", "confirmed", "dismissed")
 FOLLOWUP_KINDS = ("corrective", "preventive")
 FOLLOWUP_STATUSES = ("open", "done", "dropped")
+INTEGRATION_KINDS = ("pagerduty", "slack", "webhook", "slack-bot")
+"""PagerDuty Events API v2 (the secret: a routing key), a Slack-compatible incoming
+webhook and a generic JSON webhook (the secret: the URL), a Slack bot (a token)."""
 REVIEW_DUE_DAYS = 14
 """The post-incident review is due this many days after the incident is resolved."""
 

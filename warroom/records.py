@@ -168,6 +168,27 @@ class FollowUp:
     added_at: int = 0
 
 
+@dataclass(slots=True)
+class Integration:
+    """Where messages leave for (warroom notify): its secret never leaves the file but
+    to the service it is for, and is shown masked (`masked`)."""
+
+    id: str
+    kind: str
+    name: str = ""
+    url: str = ""
+    """An endpoint that is not secret: PagerDuty's or Slack's API base, if not the default."""
+    secret: str = ""
+    added_by: str = ""
+    added_at: int = 0
+
+
+def masked(secret: str) -> str:
+    """A secret as people may see it: its last four characters, if it is long enough
+    that they tell nothing."""
+    return f"…{secret[-4:]}" if len(secret) >= 16 else "…"
+
+
 @dataclass
 class IncidentState:
     incident: Incident = field(default_factory=Incident)
@@ -183,6 +204,7 @@ class IncidentState:
     evidence: dict[str, Evidence] = field(default_factory=dict)
     indicators: dict[str, IndicatorMark] = field(default_factory=dict)
     followups: dict[str, FollowUp] = field(default_factory=dict)
+    integrations: dict[str, Integration] = field(default_factory=dict)
     devices: dict[str, str] = field(default_factory=dict)
     """Every device with events here (hex public key) -> its name: the first name it
     recorded (an event's `by`), with its key's first 8 hex digits when another device
@@ -217,7 +239,13 @@ class IncidentState:
             "evidence": [asdict(e) for e in self.evidence.values()],
             "indicators": [asdict(m) for m in self.indicators.values()],
             "followups": [asdict(f) for f in self.followups.values()],
+            "integrations": [integration_dict(i) for i in self.integrations.values()],
         }
+
+
+def integration_dict(item: Integration) -> dict[str, Any]:
+    """An integration as printed: the secret masked."""
+    return {**asdict(item), "secret": masked(item.secret)}
 
 
 def entry_dict(entry: Entry) -> dict[str, Any]:

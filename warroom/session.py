@@ -27,7 +27,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from warroom import codename as codenames
-from warroom import crypto, evidence, limits
+from warroom import crypto, evidence, integrations, limits
 from warroom import events as ev
 from warroom.clock import HybridClock, wall_ms
 from warroom.device import Device, load_device
@@ -711,6 +711,24 @@ class Session(Replica):
             ev.FOLLOWUP_SET,
             {"id": followup_id, "fields": _followup_fields(fields), "by": self.device.name},
         )
+
+    # integrations (warroom/integrations.py)
+
+    def add_integration(self, kind: str, secret: str, *, url: str = "", name: str = "") -> str:
+        """Where messages may leave for; its secret stays in the file (records.masked)."""
+        try:
+            secret, url, name = integrations.check(kind, secret, url, name)
+        except integrations.IntegrationError as exc:
+            raise SessionError(str(exc)) from None
+        item_id = "i" + _new_id(3)
+        data = {"id": item_id, "kind": kind, "name": name, "url": url, "secret": secret}
+        self._one(ev.INTEGRATION_SET, {**data, "by": self.device.name})
+        return item_id
+
+    def remove_integration(self, integration_id: str) -> None:
+        if integration_id not in self.state.integrations:
+            raise SessionError(f"no integration {integration_id!r}")
+        self._one(ev.INTEGRATION_REMOVED, {"id": integration_id, "by": self.device.name})
 
     # -- facts -----------------------------------------------------------
 

@@ -60,6 +60,7 @@ from warroom.records import (
     Incident,
     IncidentState,
     IndicatorMark,
+    Integration,
     Person,
     Revision,
     RoleHolding,
@@ -81,6 +82,7 @@ __all__ = [
     "Incident",
     "IncidentState",
     "IndicatorMark",
+    "Integration",
     "Person",
     "Revision",
     "Resumable",
@@ -124,6 +126,7 @@ _DICTS = {
     "evidence": "evidence",
     "indicator": "indicators",
     "followup": "followups",
+    "integration": "integrations",
 }
 """Record kinds kept in a dict of the state, by id."""
 
@@ -147,6 +150,8 @@ _KINDS = {
     ev.INDICATOR_SET: "indicator",
     ev.FOLLOWUP_ADDED: "followup",
     ev.FOLLOWUP_SET: "followup",
+    ev.INTEGRATION_SET: "integration",
+    ev.INTEGRATION_REMOVED: "integration",
 }
 
 _first = itemgetter(0)
@@ -993,6 +998,27 @@ class Fold:
         if d.get("status") in ev.FOLLOWUP_STATUSES:
             item.status = d["status"]
 
+    def _integration_set(self, event: Event, d: dict[str, Any]) -> None:
+        item_id, kind = _str(d, "id"), d.get("kind")
+        if not item_id or kind not in ev.INTEGRATION_KINDS:
+            return
+        item = self.state.integrations.get(item_id)
+        fresh = item is None
+        if item is None:
+            item = Integration(item_id, kind, added_by=_str(d, "by"), added_at=event.hlc[0])
+        item.kind = kind
+        item.name = _str(d, "name", item.name)
+        item.url = _str(d, "url", item.url)
+        item.secret = _str(d, "secret", item.secret)
+        self.state.integrations[item_id] = item
+        what = f"{kind} {item.name}" if item.name else kind
+        self._system_entry(event, f"Integration {'added' if fresh else 'changed'}: {what}")
+
+    def _integration_removed(self, event: Event, d: dict[str, Any]) -> None:
+        item = self.state.integrations.pop(d["id"])
+        what = f"{item.kind} {item.name}" if item.name else item.kind
+        self._system_entry(event, f"Integration removed: {what}")
+
 
 _HANDLERS = {
     ev.INCIDENT_DECLARED: Fold._declared,
@@ -1011,6 +1037,8 @@ _HANDLERS = {
     ev.INDICATOR_SET: Fold._indicator_set,
     ev.FOLLOWUP_ADDED: Fold._followup_added,
     ev.FOLLOWUP_SET: Fold._followup_set,
+    ev.INTEGRATION_SET: Fold._integration_set,
+    ev.INTEGRATION_REMOVED: Fold._integration_removed,
 }
 
 

@@ -152,6 +152,14 @@ payloads: st.SearchStrategy[tuple[str, dict[str, Any]]] = st.one_of(
             {}, optional={"status": st.sampled_from(ev.FOLLOWUP_STATUSES), "title": words}
         ),
     ),
+    st.builds(
+        lambda i, k, n, sec: (ev.INTEGRATION_SET, {"id": i, "kind": k, "name": n, "secret": sec}),
+        st.sampled_from(IDS),
+        st.sampled_from([*ev.INTEGRATION_KINDS, "fax"]),
+        words,
+        st.sampled_from(["k1", "k2", ""]),
+    ),
+    st.builds(lambda i: (ev.INTEGRATION_REMOVED, {"id": i}), st.sampled_from(IDS)),
     # hostile and malformed payloads: change nothing they cannot, crash nothing
     st.builds(
         lambda t, bad: (t, bad),
@@ -195,7 +203,15 @@ def snapshot(state: IncidentState) -> dict[str, Any]:
         "timeline": [(e.id, asdict(e)) for e in state.timeline()],
         "orders": {
             name: list(getattr(state, name))
-            for name in ("steps", "people", "drafts", "evidence", "indicators", "followups")
+            for name in (
+                "steps",
+                "people",
+                "drafts",
+                "evidence",
+                "indicators",
+                "followups",
+                "integrations",
+            )
         },
         "devices": list(state.devices.items()),
         "roles": [asdict(h) for h in state.roles],

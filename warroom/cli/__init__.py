@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from warroom import gcpause
-from warroom.cli import bundle, comms, incident, invite, records, relay, sync
+from warroom.cli import bundle, comms, incident, invite, notify, records, relay, sync
 from warroom.cli.options import kdf_option, passphrase_option, path_argument
 
 
@@ -40,6 +40,7 @@ for command in (
     *incident.COMMANDS,
     *comms.COMMANDS,
     *records.COMMANDS,
+    *notify.COMMANDS,
     *invite.COMMANDS,
     *bundle.COMMANDS,
     *sync.COMMANDS,

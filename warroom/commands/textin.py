@@ -34,7 +34,7 @@ IOC_JSON = {"value": str, "note": str}
 FOLLOWUP_JSON = {"title": str, "owner": str}
 
 
-def _stdin_once(what: str) -> IO[str]:
+def stdin_once(what: str) -> IO[str]:
     """Standard input, strict UTF-8; refused the second time in one command."""
     ctx = click.get_current_context()
     if ctx.meta.get(_USED):
@@ -75,7 +75,7 @@ def free_text(value: str | None, what: str, cap: int) -> str | None:
     if value is None:
         return None
     if value == STDIN:
-        return read_bounded(_stdin_once(what), what, cap)
+        return read_bounded(stdin_once(what), what, cap)
     return checked(what, value, cap)
 
 
@@ -86,7 +86,7 @@ def ask_or_read(what: str, cap: int) -> str:
     (and a swap file) on disk, in the clear."""
     if sys.stdin.isatty():
         return checked(what, click.prompt(what.capitalize(), err=True), cap)
-    return read_bounded(_stdin_once(what), what, cap)
+    return read_bounded(stdin_once(what), what, cap)
 
 
 class JsonSource(click.File):
