@@ -12,7 +12,6 @@ in size and checked before use; rows are checked again by intake on arrival.
 from __future__ import annotations
 
 import base64
-import email.utils
 import json
 import random
 import time
@@ -21,6 +20,7 @@ from typing import Any
 import httpx
 
 from warroom.errors import SessionError
+from warroom.httpretry import retry_after, transport_reason
 from warroom.ledger import Problem
 from warroom.store import Row
 from warroom.sync import wire
@@ -148,7 +148,7 @@ class HttpPeer:
             try:
                 status, headers, body = self._send(method, what, content, json_body)
             except httpx.TransportError as exc:
-                last = _reason(exc)
+                last = transport_reason(exc)
             else:
                 if status == 200:
                     return body
@@ -158,7 +158,8 @@ class HttpPeer:
                         return unknown
                     raise _Refused(_refusal(self.url, status, error), status, error)
                 last = f"HTTP {status}"
-                wait = _retry_after(headers.get("retry-after"))
+                after = retry_after(headers.get("retry-after"))
+                wait = None if after is None else min(MAX_DELAY_S, after)
             if attempt < self.retries:
                 ceiling = min(MAX_DELAY_S, self.backoff * 2**attempt)
                 time.sleep(wait if wait is not None else random.uniform(0, ceiling))
@@ -248,26 +249,3 @@ def _refusal(url: str, status: int, error: dict[str, Any]) -> str:
     said = " ".join(str(said).split())[:200] if said else "no reason given"
     what = {401: "wants a token", 403: "refused the token", 413: "found it too large"}
     return f"relay {url} {what.get(status, 'refused the request')}: {said} (HTTP {status})"
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait, from a Retry-After of seconds or an HTTP date (capped)."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - time.time()
-    return max(0.0, min(MAX_DELAY_S, seconds))
-
-
-def _reason(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    if isinstance(exc, httpx.ConnectError):
-        return "cannot connect"
-    return "connection dropped"
