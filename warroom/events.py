@@ -35,6 +35,9 @@ FOLLOWUP_ADDED = "followup.added"
 FOLLOWUP_SET = "followup.set"
 INTEGRATION_SET = "integration.set"
 INTEGRATION_REMOVED = "integration.removed"
+OUTBOX_QUEUED = "outbox.queued"
+OUTBOX_TRIED = "outbox.tried"
+OUTBOX_DONE = "outbox.done"
 
 EVENT_TYPES = frozenset(
     {
@@ -59,6 +62,9 @@ EVENT_TYPES = frozenset(
         FOLLOWUP_SET,
         INTEGRATION_SET,
         INTEGRATION_REMOVED,
+        OUTBOX_QUEUED,
+        OUTBOX_TRIED,
+        OUTBOX_DONE,
     }
 )
 
@@ -85,6 +91,7 @@ INDICATOR_STATUSES = ("new", "confirmed", "dismissed")
 FOLLOWUP_KINDS = ("corrective", "preventive")
 FOLLOWUP_STATUSES = ("open", "done", "dropped")
 INTEGRATION_KINDS = ("pagerduty", "slack", "webhook", "slack-bot")
+OUTBOX_STATUSES = ("queued", "delivered", "failed")
 """PagerDuty Events API v2 (the secret: a routing key), a Slack-compatible incoming
 webhook and a generic JSON webhook (the secret: the URL), a Slack bot (a token)."""
 REVIEW_DUE_DAYS = 14

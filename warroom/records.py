@@ -183,6 +183,29 @@ class Integration:
     added_at: int = 0
 
 
+@dataclass(slots=True)
+class OutboxItem:
+    """A message waiting to leave, or gone (warroom/outbox.py). Only the device that
+    queued it delivers it: two replicas, or two of its processes, send it once."""
+
+    id: str
+    integration: str
+    action: str
+    """What it asks of the service: a PagerDuty event action, or "message"."""
+    body: dict[str, Any] = field(default_factory=dict)
+    """What the request is made of (payloads.py), never the secret."""
+    about: str = ""
+    """What the timeline says it is ("page Ann Lee (IC)")."""
+    device: str = ""
+    """The device that queued it (hex): the one that delivers it."""
+    queued_at: int = 0
+    status: str = "queued"
+    attempts: int = 0
+    next_at: int = 0
+    """Not tried again before this (ms; a Retry-After, a backoff)."""
+    error: str = ""
+
+
 def masked(secret: str) -> str:
     """A secret as people may see it: its last four characters, if it is long enough
     that they tell nothing."""
@@ -205,6 +228,7 @@ class IncidentState:
     indicators: dict[str, IndicatorMark] = field(default_factory=dict)
     followups: dict[str, FollowUp] = field(default_factory=dict)
     integrations: dict[str, Integration] = field(default_factory=dict)
+    outbox: dict[str, OutboxItem] = field(default_factory=dict)
     devices: dict[str, str] = field(default_factory=dict)
     """Every device with events here (hex public key) -> its name: the first name it
     recorded (an event's `by`), with its key's first 8 hex digits when another device
@@ -240,6 +264,7 @@ class IncidentState:
             "indicators": [asdict(m) for m in self.indicators.values()],
             "followups": [asdict(f) for f in self.followups.values()],
             "integrations": [integration_dict(i) for i in self.integrations.values()],
+            "outbox": [asdict(o) for o in self.outbox.values()],
         }
 
 

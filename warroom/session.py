@@ -730,6 +730,30 @@ class Session(Replica):
             raise SessionError(f"no integration {integration_id!r}")
         self._one(ev.INTEGRATION_REMOVED, {"id": integration_id, "by": self.device.name})
 
+    # the outbox (warroom/outbox.py says what goes in it and delivers it)
+
+    def queue_message(
+        self, integration_id: str, action: str, body: dict[str, Any], about: str
+    ) -> str:
+        """Put a message in the outbox, for this device to deliver."""
+        if integration_id not in self.state.integrations:
+            raise SessionError(f"no integration {integration_id!r}")
+        item_id = "o" + _new_id(4)
+        data = {"id": item_id, "integration": integration_id, "action": action}
+        self._one(ev.OUTBOX_QUEUED, {**data, "body": body, "about": about, "by": self.device.name})
+        return item_id
+
+    def record_delivery(
+        self, item_id: str, *, status: str, attempts: int, error: str = "", next_at: int = 0
+    ) -> None:
+        """What became of a delivery: "delivered", "failed" (for good), or "queued" (it
+        failed for now: tried again from `next_at`)."""
+        data = {"id": item_id, "attempts": attempts, "error": error, "by": self.device.name}
+        if status == "queued":
+            self._one(ev.OUTBOX_TRIED, {**data, "next_at": next_at})
+        else:
+            self._one(ev.OUTBOX_DONE, {**data, "status": status})
+
     # -- facts -----------------------------------------------------------
 
     def info(self) -> dict[str, Any]:

@@ -61,6 +61,7 @@ from warroom.records import (
     IncidentState,
     IndicatorMark,
     Integration,
+    OutboxItem,
     Person,
     Revision,
     RoleHolding,
@@ -83,6 +84,7 @@ __all__ = [
     "IncidentState",
     "IndicatorMark",
     "Integration",
+    "OutboxItem",
     "Person",
     "Revision",
     "Resumable",
@@ -127,6 +129,7 @@ _DICTS = {
     "indicator": "indicators",
     "followup": "followups",
     "integration": "integrations",
+    "outbox": "outbox",
 }
 """Record kinds kept in a dict of the state, by id."""
 
@@ -152,6 +155,9 @@ _KINDS = {
     ev.FOLLOWUP_SET: "followup",
     ev.INTEGRATION_SET: "integration",
     ev.INTEGRATION_REMOVED: "integration",
+    ev.OUTBOX_QUEUED: "outbox",
+    ev.OUTBOX_TRIED: "outbox",
+    ev.OUTBOX_DONE: "outbox",
 }
 
 _first = itemgetter(0)
@@ -1019,6 +1025,45 @@ class Fold:
         what = f"{item.kind} {item.name}" if item.name else item.kind
         self._system_entry(event, f"Integration removed: {what}")
 
+    def _outbox_queued(self, event: Event, d: dict[str, Any]) -> None:
+        item_id, body = _str(d, "id"), d.get("body")
+        if not item_id or item_id in self.state.outbox or not isinstance(body, dict):
+            return
+        item = OutboxItem(
+            item_id,
+            _str(d, "integration"),
+            _str(d, "action"),
+            body,
+            _str(d, "about"),
+            device=self._seen[event.device][0],
+            queued_at=event.hlc[0],
+        )
+        self.state.outbox[item_id] = item
+        self._system_entry(event, f"Queued: {item.about}")
+
+    def _outbox_tried(self, event: Event, d: dict[str, Any]) -> None:
+        item = self.state.outbox[d["id"]]
+        if item.status != "queued" or event.device.hex() != item.device:
+            return  # only its own device delivers it
+        item.attempts += max(0, int(d.get("attempts", 1)))
+        item.next_at = int(d.get("next_at", 0))
+        item.error = _str(d, "error")
+
+    def _outbox_done(self, event: Event, d: dict[str, Any]) -> None:
+        item = self.state.outbox[d["id"]]
+        status = d.get("status")
+        if item.status != "queued" or status not in ("delivered", "failed"):
+            return
+        if event.device.hex() != item.device:
+            return
+        item.status = status
+        item.attempts += max(0, int(d.get("attempts", 1)))
+        item.error = _str(d, "error")
+        if status == "delivered":
+            self._system_entry(event, f"Delivered: {item.about}")
+        else:
+            self._system_entry(event, f"Not delivered: {item.about}: {item.error}")
+
 
 _HANDLERS = {
     ev.INCIDENT_DECLARED: Fold._declared,
@@ -1039,6 +1084,9 @@ _HANDLERS = {
     ev.FOLLOWUP_SET: Fold._followup_set,
     ev.INTEGRATION_SET: Fold._integration_set,
     ev.INTEGRATION_REMOVED: Fold._integration_removed,
+    ev.OUTBOX_QUEUED: Fold._outbox_queued,
+    ev.OUTBOX_TRIED: Fold._outbox_tried,
+    ev.OUTBOX_DONE: Fold._outbox_done,
 }
 
 

@@ -6,16 +6,13 @@ is said."""
 
 from __future__ import annotations
 
-import http.server
-import json
 import secrets
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from recorder import Recorder, recording_server
 
 from warroom.delivery import deliver
 from warroom.payloads import chat_webhook, dedup_key, json_webhook, pagerduty
@@ -23,48 +20,6 @@ from warroom.records import Integration
 
 TOKEN = secrets.token_hex(6)
 ROUTING_KEY = f"R{TOKEN}0123456789abcdefAB"
-
-
-@dataclass
-class Recorder:
-    """What the server answers, in turn (status, headers), and what it was sent."""
-
-    answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
-    seen: list[tuple[str, dict[str, str], dict]] = field(default_factory=list)
-    port: int = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-@pytest.fixture
-def server() -> Iterator[Recorder]:
-    recorder = Recorder()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802  (http.server's name)
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length))
-            recorder.seen.append((self.path, dict(self.headers), body))
-            status, headers = recorder.answers.pop(0) if recorder.answers else (202, {})
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    recorder.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield recorder
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def pd(url: str) -> Integration:
@@ -148,3 +103,9 @@ def test_a_server_that_is_down_fails_for_now_and_says_so_without_the_secret() ->
     assert not outcome.delivered and not outcome.final and outcome.status is None
     assert outcome.error == "the slack integration war-room: cannot connect (3 tries)"
     assert TOKEN not in (outcome.error or "") and len(sleeps) == 2
+
+
+@pytest.fixture
+def server() -> Iterator[Recorder]:
+    with recording_server() as recorder:
+        yield recorder

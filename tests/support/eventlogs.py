@@ -160,6 +160,24 @@ payloads: st.SearchStrategy[tuple[str, dict[str, Any]]] = st.one_of(
         st.sampled_from(["k1", "k2", ""]),
     ),
     st.builds(lambda i: (ev.INTEGRATION_REMOVED, {"id": i}), st.sampled_from(IDS)),
+    st.builds(
+        lambda i, a: (
+            ev.OUTBOX_QUEUED,
+            {"id": i, "integration": "a", "action": "trigger", "body": {"summary": a}, "about": a},
+        ),
+        st.sampled_from(IDS),
+        words,
+    ),
+    st.builds(
+        lambda i, n: (ev.OUTBOX_TRIED, {"id": i, "attempts": n, "next_at": 5, "error": "x"}),
+        st.sampled_from(IDS),
+        st.integers(0, 3),
+    ),
+    st.builds(
+        lambda i, status: (ev.OUTBOX_DONE, {"id": i, "status": status, "attempts": 1}),
+        st.sampled_from(IDS),
+        st.sampled_from(["delivered", "failed", "lost"]),
+    ),
     # hostile and malformed payloads: change nothing they cannot, crash nothing
     st.builds(
         lambda t, bad: (t, bad),

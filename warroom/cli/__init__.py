@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from warroom import gcpause
-from warroom.cli import bundle, comms, incident, invite, notify, records, relay, sync
+from warroom.cli import bundle, comms, incident, invite, notify, outbox, records, relay, sync
 from warroom.cli.options import kdf_option, passphrase_option, path_argument
 
 
@@ -41,6 +41,7 @@ for command in (
     *comms.COMMANDS,
     *records.COMMANDS,
     *notify.COMMANDS,
+    *outbox.COMMANDS,
     *invite.COMMANDS,
     *bundle.COMMANDS,
     *sync.COMMANDS,
