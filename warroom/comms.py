@@ -70,6 +70,7 @@ def context_for(state: IncidentState, draft: Draft, keys: KeyLookup | None) -> C
         counsel_emails=frozenset(
             address for p in state.holders(COUNSEL_ROLE) if (address := roster_address(p.email))
         ),
+        title=state.incident.title,
     )
 
 
@@ -77,6 +78,12 @@ def review(
     state: IncidentState, policy: Policy, draft: Draft, keys: KeyLookup | None
 ) -> list[Finding]:
     return lint(draft_doc(draft), policy, context_for(state, draft, keys))
+
+
+def chat_findings(state: IncidentState, policy: Policy, text: str) -> list[Finding]:
+    """The rules' findings on a chat message about to leave (warroom chat send)."""
+    draft = Draft(id="", channel="chat", body=text)
+    return lint(draft_doc(draft), policy, context_for(state, draft, None))
 
 
 def roster_address(value: str) -> str:

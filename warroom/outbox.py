@@ -26,11 +26,13 @@ from pathlib import Path
 import httpx
 
 from warroom import events as ev
+from warroom.comms import chat_findings
 from warroom.delivery import Outcome, deliver
 from warroom.device import config_dir
 from warroom.errors import SessionError
 from warroom.payloads import Request, chat_webhook, dedup_key, json_webhook, pagerduty
 from warroom.records import Integration, OutboxItem, Person
+from warroom.rules.model import Finding
 from warroom.session import Session
 
 OUTBOX_DIR = "outbox"
@@ -89,6 +91,42 @@ def page(session: Session, who: str, message: str = "") -> list[str]:
         if person.state != "paged":
             session.set_person(person.id, state="paged")
     return queued
+
+
+class Refused(SessionError):
+    """A message the comms rules refused: it is not queued."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        first = findings[0]
+        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        super().__init__(f"refused by {first.rule}: {first.message}{more}")
+
+
+def chat(session: Session, text: str) -> list[str]:
+    """Queue a chat message to every chat integration (a Slack-compatible webhook, a
+    JSON webhook), once the comms rules pass it: the prefix, no banned phrase, the
+    codename and never the title. A refused message is not queued (Refused)."""
+    errors = [
+        f for f in chat_findings(session.state, session.policy, text) if f.severity == "error"
+    ]
+    if errors:
+        raise Refused(errors)
+    targets = [i for i in session.state.integrations.values() if i.kind in ("slack", "webhook")]
+    if not targets:
+        raise SessionError(
+            "no chat integration: add one with "
+            "`warroom notify add PATH --kind slack --secret-file F`"
+        )
+    return [
+        session.queue_message(
+            target.id,
+            "message",
+            {"text": text},
+            f"chat message via {target.kind} {target.name or target.id}",
+        )
+        for target in targets
+    ]
 
 
 def flush(

@@ -143,3 +143,48 @@ def test_two_synced_replicas_flushing_send_each_message_once(
         ok(cli("outbox", replica, "--flush", config_dir=other))
     assert len(pages(server)) == 1
     assert [i["status"] for i in outbox(cli, replica, config_dir=other)] == ["delivered"]
+
+
+@pytest.fixture
+def chatty(cli, tmp_path: Path) -> tuple[Path, int]:
+    """An incident with a Slack-compatible webhook on 127.0.0.1:port (its URL the secret)."""
+    path = tmp_path / "chat.db"
+    ok(cli("init", path, "--kind", "security", "--kdf", "interactive",
+           "--codename", "amber-heron", "--title", TITLE))  # fmt: skip
+    port = free_port()
+    hook = f"http://127.0.0.1:{port}/hook/{TOKEN}"
+    ok(cli("notify", "add", path, "--kind", "slack", "--name", "war-room",
+           "--secret-file", "-", input=hook))  # fmt: skip
+    return path, port
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("replica isolated, disks kept", "chat-prefix"),
+        (f"Attorney Work Project: {TITLE} is contained", "chat-codename"),
+        ("Attorney Work Project: we take security very seriously", "banned-phrase"),
+    ],
+)
+def test_a_chat_message_the_rules_refuse_never_reaches_the_server(
+    cli, chatty: tuple[Path, int], text: str, rule: str
+) -> None:
+    path, port = chatty
+    with recording_server(port) as server:
+        proc = cli("chat", "send", path, "-", input=text)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.count("\n") == 1 and f"refused by {rule}" in proc.stderr
+    assert server.seen == []
+    assert outbox(cli, path) == []
+
+
+def test_a_chat_message_with_the_prefix_is_delivered_once(cli, chatty: tuple[Path, int]) -> None:
+    path, port = chatty
+    text = "Attorney Work Project: amber-heron bridge at 14:00 UTC"
+    with recording_server(port) as server:
+        ok(cli("chat", "send", path, "-", input=text))
+        ok(cli("outbox", path, "--flush"))
+    assert [(p, b) for p, _, b in server.seen] == [(f"/hook/{TOKEN}", {"text": text})]
+    [item] = outbox(cli, path)
+    assert item["status"] == "delivered"
+    assert TOKEN not in ok(cli("timeline", path)).stdout

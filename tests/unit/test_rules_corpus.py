@@ -123,6 +123,33 @@ CORPUS = [
     case("chat body lower case", chat(body=f"{AWP.lower()}: x"), fires=("chat-prefix",)),
     case("chat prefix inside a longer word", chat(body=f"{AWP}s are due"), fires=("chat-prefix",)),
     case("chat prefix not asked of email", email(body="no prefix here"), silent=("chat-prefix",)),
+    # --- chat-codename -----------------------------------------------------------------
+    case(
+        "chat body names the title",
+        chat(body=f"{AWP}: the Replica  export breach is contained"),
+        context={"title": "replica export breach"},
+        fires=("chat-codename",),
+        where=(("chat-codename", "body"),),
+    ),
+    case(
+        "chat topic names the title",
+        chat(topic=f"{AWP}: Replica export breach"),
+        context={"title": "Replica export breach"},
+        fires=("chat-codename",),
+        where=(("chat-codename", "topic"),),
+    ),
+    case(
+        "chat by codename only",
+        chat(body=f"{AWP}: sapphire-heron contained"),
+        context={"title": "Replica export breach"},
+        silent=("chat-codename",),
+    ),
+    case(
+        "an email may name the title",
+        email(body="Replica export breach"),
+        context={"title": "Replica export breach"},
+        silent=("chat-codename",),
+    ),
     # --- bad-address / no-recipients -------------------------------------------------
     case(
         "display names parse",
@@ -808,6 +835,7 @@ def make_context(options: dict[str, Any]) -> Context:
         forensics_done=options.get("forensics"),
         readiness=options.get("readiness"),
         counsel_emails=frozenset(options["counsel"]) if "counsel" in options else None,
+        title=options.get("title"),
     )
 
 

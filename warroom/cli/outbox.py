@@ -1,4 +1,4 @@
-"""The outbox: `warroom page` and `warroom outbox`.
+"""The outbox: `warroom page`, `warroom chat send` and `warroom outbox`.
 
 Declarations only; the bodies are in warroom/commands/outbox.py."""
 
@@ -42,4 +42,26 @@ def outbox(**params: Any) -> None:
     body.outbox(**params)
 
 
-COMMANDS = (page, outbox)
+@click.group()
+def chat() -> None:
+    """The incident's chat: messages through the comms rules to every chat integration."""
+
+
+@chat.command("send")
+@path_argument
+@click.argument("text")
+@passphrase_option
+def chat_send(**params: Any) -> None:
+    """Send TEXT (`-`: from standard input) to every chat integration (a Slack- or
+    Mattermost-compatible webhook, a JSON webhook), through the outbox.
+
+    The comms rules decide first: a message without the prefix ("Attorney Work
+    Project"), with a banned phrase, or naming the incident's title rather than its
+    codename is refused, naming the rule (exit 1), and never queued.
+    """
+    from warroom.commands import outbox as body
+
+    body.chat_send(**params)
+
+
+COMMANDS = (page, outbox, chat)

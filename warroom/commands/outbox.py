@@ -1,4 +1,5 @@
-"""`warroom page` and `warroom outbox`: the bodies (warroom/cli/outbox.py)."""
+"""`warroom page`, `warroom chat send` and `warroom outbox`: the bodies
+(warroom/cli/outbox.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,19 @@ def page(path: Path, who: str, message: str | None, passphrase_file: Path | None
         except SessionError as exc:
             raise Failure(str(exc)) from None
         click.echo(f"Queued {len(queued)} page(s).")
+        _flush(session)
+
+
+def chat_send(path: Path, text: str, passphrase_file: Path | None) -> None:
+    message = textin.free_text(text, "the message", limits.MAX_LINE_CHARS * 8) or ""
+    with unlocked(path, passphrase_file) as session:
+        try:
+            queued = outbox_mod.chat(session, message)
+        except outbox_mod.Refused as exc:
+            raise CheckFailed(str(exc)) from None
+        except SessionError as exc:
+            raise Failure(str(exc)) from None
+        click.echo(f"Queued {len(queued)} message(s).")
         _flush(session)
 
 

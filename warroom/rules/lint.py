@@ -66,6 +66,12 @@ _RULE_LIST = (
         subject.chat_prefix,
     ),
     _Rule(
+        subject.CHAT_CODENAME,
+        ERROR,
+        "chat topics and messages name the incident by its codename, never its title",
+        subject.chat_codename,
+    ),
+    _Rule(
         recipients.BAD_ADDRESS,
         ERROR,
         "every email From/To/Cc/Bcc value is exactly one email address",

@@ -133,3 +133,5 @@ class Context:
     "mitigations", "approval" -> whether each holds."""
     counsel_emails: frozenset[str] | None = None
     """The addresses of the roster's `legal` role holders (privilege-needs-counsel)."""
+    title: str | None = None
+    """The incident's private title: chat is told the codename only (chat-codename)."""

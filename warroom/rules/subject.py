@@ -7,6 +7,9 @@
   policy's prefix (its `chat_prefix`, else `subject`), followed by the end or a
   non-alphanumeric character. One finding per field ("topic", "body"); an
   empty topic is fine and an empty body is `empty-body`'s concern. Fix "prefix".
+- `chat-codename` (error): a chat topic or message names the incident's private
+  title (Context.title, compared without case or extra spaces); a chat room is
+  told the codename only. One finding per field.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from warroom.rules.text import quote
 
 SUBJECT = "subject-not-awp"
 CHAT_PREFIX = "chat-prefix"
+CHAT_CODENAME = "chat-codename"
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"), None)
 
@@ -67,4 +71,16 @@ def chat_prefix(draft: DraftDoc, policy: Policy, context: Context) -> list[Findi
             why = ""
         message = f'the {label} must start with "{prefix}"{why}'
         out.append(Finding(CHAT_PREFIX, ERROR, message, name, "prefix"))
+    return out
+
+
+def chat_codename(draft: DraftDoc, policy: Policy, context: Context) -> list[Finding]:
+    title = " ".join((context.title or "").split()).casefold()
+    if draft.channel != "chat" or len(title) < 3:
+        return []
+    out = []
+    for name, label in (("topic", "chat topic"), ("body", "chat message")):
+        if title in " ".join(getattr(draft, name).split()).casefold():
+            message = f"the {label} names the incident's title: say its codename instead"
+            out.append(Finding(CHAT_CODENAME, ERROR, message, name))
     return out
