@@ -188,3 +188,19 @@ def test_a_chat_message_with_the_prefix_is_delivered_once(cli, chatty: tuple[Pat
     [item] = outbox(cli, path)
     assert item["status"] == "delivered"
     assert TOKEN not in ok(cli("timeline", path)).stdout
+
+
+def test_a_page_the_service_refuses_fails_for_good_and_says_so(
+    cli, paged: tuple[Path, int]
+) -> None:
+    path, port = paged
+    with recording_server(port) as server:
+        server.answers = [(400, {})]
+        proc = cli("page", path, "ic")
+    assert proc.returncode == 1, proc.stderr
+    assert "not delivered: page Ann Lee" in proc.stderr and "answered 400" in proc.stderr
+    assert len(pages(server)) == 1  # a 4xx is not sent again
+    [item] = outbox(cli, path)
+    assert (item["status"], item["attempts"]) == ("failed", 1)
+    timeline = ok(cli("timeline", path)).stdout
+    assert timeline.count("Not delivered: page Ann Lee via pagerduty on-call") == 1

@@ -30,7 +30,8 @@ def page(path: Path, who: str, message: str | None, passphrase_file: Path | None
         except SessionError as exc:
             raise Failure(str(exc)) from None
         click.echo(f"Queued {len(queued)} page(s).")
-        _flush(session)
+        if not _flush(session):
+            raise CheckFailed("a page could not be delivered (see above)")
 
 
 def chat_send(path: Path, text: str, passphrase_file: Path | None) -> None:
@@ -43,7 +44,8 @@ def chat_send(path: Path, text: str, passphrase_file: Path | None) -> None:
         except SessionError as exc:
             raise Failure(str(exc)) from None
         click.echo(f"Queued {len(queued)} message(s).")
-        _flush(session)
+        if not _flush(session):
+            raise CheckFailed("a message could not be delivered (see above)")
 
 
 def outbox(path: Path, flush: bool, fmt: str, passphrase_file: Path | None) -> None:
