@@ -201,8 +201,9 @@ def _problem(row: Row, reason: str) -> Problem:
     return Problem(device, seq, reason)
 
 
-def _row_fields(row: Row) -> tuple[bytes, int, bytes, bytes, bytes]:
-    return (row.device, row.seq, row.prev, row.box, row.sig)
+def hash_of(row: Row) -> bytes:
+    """The row's hash: the link the device's next row carries in `prev`."""
+    return crypto.row_hash(row.device, row.seq, row.prev, row.box, row.sig)
 
 
 Heads = dict[bytes, tuple[int, bytes]]
@@ -215,7 +216,7 @@ def check_link(row: Row, heads: Heads) -> str | None:
     if not row.well_formed():
         return MALFORMED
     last_seq, last_hash = heads.get(row.device, (0, crypto.GENESIS_PREV))
-    heads[row.device] = (row.seq, crypto.row_hash(*_row_fields(row)))
+    heads[row.device] = (row.seq, hash_of(row))
     if row.seq != last_seq + 1:
         return f"events {last_seq + 1}..{row.seq - 1} of this device are missing"
     if row.prev != last_hash:
@@ -308,7 +309,7 @@ class Ledger:
             if not row.well_formed():
                 self._flag(row, MALFORMED)
                 continue
-            self.heads[row.device] = (row.seq, crypto.row_hash(*_row_fields(row)))
+            self.heads[row.device] = (row.seq, hash_of(row))
             event = self._try_open(row)
             if event is None:
                 self._flag(row, NO_DECRYPT)
@@ -369,7 +370,7 @@ class Ledger:
             if have[0] == seq:
                 seen[device] = have[1]
             elif (row := fetch(device, seq)) is not None and row.well_formed():
-                seen[device] = crypto.row_hash(*_row_fields(row))
+                seen[device] = hash_of(row)
         return seen
 
     def _compare(self, known: dict[bytes, known_heads.Head], seen: dict[bytes, bytes]) -> None:
@@ -430,7 +431,7 @@ class Ledger:
         was altered: fold it whole)."""
         for device, (seq, digest) in vector.items():
             row = self.store.row(device, seq)
-            if row is None or not row.well_formed() or crypto.row_hash(*_row_fields(row)) != digest:
+            if row is None or not row.well_formed() or hash_of(row) != digest:
                 return None
         self.heads.clear()
         self.problems.clear()
@@ -518,7 +519,7 @@ class Ledger:
                 hlc: Hlc = self.clock.tick()
                 payload = crypto.pad(ev.encode_payload(type_, hlc, data))
                 box = crypto.seal(self._key, payload, crypto.event_aad(iid, device, seq))
-                prev = crypto.row_hash(*_row_fields(last)) if last else crypto.GENESIS_PREV
+                prev = hash_of(last) if last else crypto.GENESIS_PREV
                 sig = crypto.sign(signing_key, crypto.signed_bytes(iid, device, seq, prev, box))
                 made.append(Event(device, seq, hlc, type_, data))
                 return prev, box, sig
@@ -530,7 +531,7 @@ class Ledger:
             self._data_version = -1  # the next read_new reads our rows and theirs
             return made, False
         last = rows[-1]
-        self.heads[device] = (last.seq, crypto.row_hash(*_row_fields(last)))
+        self.heads[device] = (last.seq, hash_of(last))
         self.remember_heads(soon=True)
         return made, True
 

@@ -7,11 +7,11 @@ is said."""
 from __future__ import annotations
 
 import secrets
-import socket
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from ports import free_port
 from recorder import Recorder, recording_server
 
 from warroom.delivery import deliver
@@ -93,9 +93,7 @@ def test_a_4xx_is_final_and_not_sent_again(server: Recorder) -> None:
 
 
 def test_a_server_that_is_down_fails_for_now_and_says_so_without_the_secret() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     hook = Integration("i4", "slack", name="war-room", secret=f"http://127.0.0.1:{port}/{TOKEN}")
     sleeps = Sleeps()
     with httpx.Client(timeout=2) as client:

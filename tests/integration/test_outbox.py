@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 from pathlib import Path
 
 import pytest
+from ports import free_port
 from recorder import Recorder, recording_server
 from replicas import copy_file
 
@@ -23,12 +23,6 @@ from warroom.sync.peer import StorePeer
 TOKEN = secrets.token_hex(6)
 ROUTING_KEY = f"R{TOKEN}0123456789abcdefAB"
 TITLE = f"Payroll export by an intruder {TOKEN}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

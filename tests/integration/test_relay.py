@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
-from relayproc import Relay, free_port
+from ports import free_port
+from relayproc import Relay
 from replicas import copy_file
 
 from warroom.device import Device, load_device

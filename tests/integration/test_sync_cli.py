@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from relayproc import Relay, free_port
+from ports import free_port
+from relayproc import Relay
 from replicas import copy_file
 from sshd import SshServer, skip_reason
 

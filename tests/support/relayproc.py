@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,14 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from ports import free_port
 
 START_TIMEOUT_S = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

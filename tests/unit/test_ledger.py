@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from dbedit import dev_id, execute
 
 from warroom import events as ev
 from warroom.clock import HybridClock, wall_ms
@@ -37,22 +38,7 @@ def incident(tmp_path: Path, other: Device) -> Path:
 
 
 def sql(path: Path, statement: str, params: tuple = ()) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        assert conn.execute(statement, params).rowcount == 1
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    finally:
-        conn.close()
-
-
-def dev_id(path: Path, device: Device) -> int:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute("SELECT id FROM devices WHERE key=?", (device.public_key,)).fetchone()[
-            0
-        ]
-    finally:
-        conn.close()
+    assert execute(path, statement, params) == 1
 
 
 def test_a_cheap_open_decrypts_each_device_head_only_and_appends_without_a_fold(

@@ -34,6 +34,7 @@ from typing import BinaryIO
 
 from warroom import crypto
 from warroom.errors import SessionError
+from warroom.ledger import hash_of
 from warroom.store import Row, Store
 from warroom.sync import wire
 from warroom.sync.peer import vector_of
@@ -254,7 +255,7 @@ def rows_for(store: Store, since: Heads | None = None) -> list[Row]:
 
 def _hash_at(store: Store, device: bytes, seq: int) -> bytes | None:
     row = store.row(device, seq)
-    return None if row is None else crypto.row_hash(row.device, row.seq, row.prev, row.box, row.sig)
+    return None if row is None else hash_of(row)
 
 
 def _feed_order(row: Row) -> tuple[bytes, int]:

@@ -20,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from warroom import crypto
-from warroom.ledger import Problem
+from warroom.ledger import Problem, hash_of
 from warroom.store import Row, Store
 from warroom.sync import intake
 from warroom.sync.peer import PULL_LIMIT, Peer, Vector, hash_at, vector_of
@@ -43,8 +42,6 @@ class SyncReport:
     """The peer's rows this file refused."""
     rejected_there: list[Problem] = field(default_factory=list)
     """This file's rows the peer refused."""
-    peer_vector: Vector = field(default_factory=dict)
-    """The peer's vector when the sync began (the heads it served: an anchor)."""
 
     @property
     def clean(self) -> bool:
@@ -63,22 +60,19 @@ def exchange(
     batch: int = PULL_LIMIT,
     progress: Progress | None = None,
     opens: intake.Opens | None = None,
+    theirs: Vector | None = None,
 ) -> SyncReport:
     """`opens`: the replica's check that arriving rows are sealed under its key
-    (Ledger.opens); without it (a relay, a far file), signatures and chains only."""
+    (Ledger.opens); without it (a relay, a far file), signatures and chains only.
+    `theirs`: the peer's vector, when the caller has just asked for it."""
     report = SyncReport()
     take = partial(intake.take, store, incident_id, opens=opens)
-    theirs = peer.vector()
-    report.peer_vector = dict(theirs)
+    theirs = peer.vector() if theirs is None else theirs
     diverged = _swap_forks(store, take, peer, theirs, report)
     _push(store, peer, theirs, diverged, batch, report, progress)
     _pull(store, take, peer, diverged, batch, report, progress)
     _trade_evidence(store, take, peer, report)
     return report
-
-
-def _hash(row: Row) -> bytes:
-    return crypto.row_hash(row.device, row.seq, row.prev, row.box, row.sig)
 
 
 Take = Callable[[list[Row]], intake.Intake]
@@ -106,7 +100,7 @@ def _swap_forks(
             continue
         seq = min(our_seq, theirs[device][0])
         mine = store.row(device, seq) if our_seq != seq else None
-        mine_hash = our_hash if mine is None else _hash(mine)
+        mine_hash = our_hash if mine is None else hash_of(mine)
         if hash_at(peer, theirs, device, seq) in (mine_hash, None):
             continue
         diverged.add(device)
@@ -181,8 +175,8 @@ def _trade_evidence(store: Store, take: Take, peer: Peer, report: SyncReport) ->
     """Each side's fork evidence to the other (a third replica's fork, relayed)."""
     theirs = peer.forks()
     _keep(take, theirs, report)
-    held = {_hash(row) for row in theirs}
-    ours = [row for row in store.forks() if _hash(row) not in held]  # what it lacks
+    held = {hash_of(row) for row in theirs}
+    ours = [row for row in store.forks() if hash_of(row) not in held]  # what it lacks
     if ours:
         pushed = peer.push(ours)
         report.rejected_there += [r for r in pushed.rejected if r.reason != intake.OFF_CHAIN]

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from warroom import crypto
 from warroom.errors import SessionError
-from warroom.ledger import Problem
+from warroom.ledger import Problem, hash_of
 from warroom.store import Importer, Row, Store
 
 MALFORMED = "malformed row"
@@ -61,13 +61,6 @@ class Intake:
     past_fork: int = 0
     """Strict intake: rows of a forked feed past the fork, on the other history (not
     taken, not refused: the fork's evidence is what matters)."""
-
-    def merge(self, other: Intake) -> None:
-        self.added += other.added
-        self.duplicates += other.duplicates
-        self.forks += other.forks
-        self.rejected += other.rejected
-        self.past_fork += other.past_fork
 
 
 class Refused(SessionError):
@@ -177,10 +170,10 @@ def classify(tx: Importer, rows: Sequence[Row], verdicts: Sequence[str | None]) 
         head = heads.get(row.device)
         if head is None:
             last = tx.last_row(row.device)
-            head = (last.seq, _hash(last)) if last else (0, crypto.GENESIS_PREV)
+            head = (last.seq, hash_of(last)) if last else (0, crypto.GENESIS_PREV)
         if row.seq <= head[0]:
             held = tx.row(row.device, row.seq)
-            if held is not None and _hash(held) == _hash(row):
+            if held is not None and hash_of(held) == hash_of(row):
                 out.duplicates += 1
             elif held is not None:
                 if tx.add_fork(row):
@@ -198,7 +191,7 @@ def classify(tx: Importer, rows: Sequence[Row], verdicts: Sequence[str | None]) 
             out.rejected.append(Problem(row.device.hex(), row.seq, OFF_CHAIN))
             continue
         tx.add(row)
-        heads[row.device] = (row.seq, _hash(row))
+        heads[row.device] = (row.seq, hash_of(row))
         out.added.append(row)
     return out
 
@@ -274,7 +267,3 @@ def _past_fork(problem: Problem, forked: dict[str, int]) -> bool:
 def _feed_order(row: Row) -> tuple[bytes, int]:
     device = row.device if isinstance(row.device, bytes) else b""
     return (device, row.seq if type(row.seq) is int else -1)
-
-
-def _hash(row: Row) -> bytes:
-    return crypto.row_hash(row.device, row.seq, row.prev, row.box, row.sig)

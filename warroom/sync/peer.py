@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from warroom import crypto
-from warroom.ledger import Problem
+from warroom.ledger import Problem, hash_of
 from warroom.store import Row, Store
 from warroom.sync import intake
 
@@ -50,11 +49,7 @@ class Peer(Protocol):
 
 
 def vector_of(store: Store) -> Vector:
-    return {
-        row.device: (row.seq, crypto.row_hash(row.device, row.seq, row.prev, row.box, row.sig))
-        for row in store.last_rows()
-        if row.well_formed()
-    }
+    return {row.device: (row.seq, hash_of(row)) for row in store.last_rows() if row.well_formed()}
 
 
 def hash_at(peer: Peer, theirs: Vector, device: bytes, seq: int) -> bytes | None:
@@ -76,7 +71,7 @@ def hash_at(peer: Peer, theirs: Vector, device: bytes, seq: int) -> bytes | None
         if row.device == device:
             if row.seq != seq:
                 return None
-            return crypto.row_hash(row.device, row.seq, row.prev, row.box, row.sig)
+            return hash_of(row)
         have[row.device] = 2**62
     return None
 

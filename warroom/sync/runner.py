@@ -34,7 +34,6 @@ from warroom.sync.settings import decode_anchors
 
 SCHEMES = ("https", "http", "ssh")
 DEFAULT_INTERVAL = 5.0
-MIN_INTERVAL = 0.5
 CHANGE_POLL = 0.25
 """Seconds between looks at the local file (one PRAGMA data_version) in a watch."""
 MAX_BACKOFF = 120.0
@@ -145,7 +144,7 @@ def sync_once(
     anchors = decode_anchors(sync_settings.load(incident_id, directory).peers.get(link.url))
     before = link.peer.vector()
     regressions = check_anchors(anchors, before, link.peer, shown(link.url))
-    report = exchange(store, incident_id, link.peer, progress=progress, opens=opens)
+    report = exchange(store, incident_id, link.peer, progress=progress, opens=opens, theirs=before)
     after = link.peer.vector()
     with sync_settings.updating(incident_id, directory) as settings:  # another sync may run
         settings.peers[link.url] = encode_anchors(
@@ -224,7 +223,6 @@ class Watch:
     rng: Callable[[], float] = random.random
     poll: float = CHANGE_POLL
     failures: int = 0
-    rounds: int = 0
 
     def run(self) -> None:
         due = self.clock()
@@ -244,6 +242,5 @@ class Watch:
             self.on_unreachable(exc, delay)
             return self.clock() + delay
         self.failures = 0
-        self.rounds += 1
         self.on_round(result)
         return self.clock() + self.interval

@@ -41,8 +41,12 @@ def settings_path(incident_id: bytes, directory: Path | None = None) -> Path:
 
 def load(incident_id: bytes, directory: Path | None = None) -> SyncSettings:
     """The settings, or defaults when there are none (or they cannot be read)."""
+    return _load_path(settings_path(incident_id, directory))
+
+
+def _load_path(path: Path) -> SyncSettings:
     try:
-        data = json.loads(settings_path(incident_id, directory).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
         return SyncSettings(
             url=data.get("url") if isinstance(data.get("url"), str) else None,
             last_sync_ms=data.get("last_sync_ms")
@@ -115,7 +119,7 @@ NOT_SYNCED = Standing(None, 0, None)
 def standing(store: Store, incident_id: bytes, directory: Path | None = None) -> Standing:
     """The sync URL, the rows not yet synced, and when a sync last completed: one
     small file read and, with a URL, one query: cheap enough for every header redraw."""
-    saved = load(incident_id, directory)
+    saved = _read_for_standing(settings_path(incident_id, directory))
     if not saved.url:
         return NOT_SYNCED
     anchors = decode_anchors(saved.peers.get(saved.url))
@@ -124,3 +128,21 @@ def standing(store: Store, incident_id: bytes, directory: Path | None = None) ->
         for device, seq in store.heads().items()
     )
     return Standing(saved.url, behind, saved.last_sync_ms)
+
+
+_STANDING_READS: dict[Path, tuple[tuple[int, int, int], SyncSettings]] = {}
+"""The settings as `standing` last read them, by file, with the file's identity then."""
+
+
+def _read_for_standing(path: Path) -> SyncSettings:
+    """The settings at `path`, read again only when the file changed: the console asks
+    at every redraw of its header (one stat, not a read and a parse)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return SyncSettings()
+    identity = (info.st_mtime_ns, info.st_size, info.st_ino)
+    held = _STANDING_READS.get(path)
+    if held is None or held[0] != identity:
+        held = _STANDING_READS[path] = (identity, _load_path(path))
+    return held[1]
