@@ -7,11 +7,15 @@ repainted, and an edit repaints the lines of the paragraphs it touched (or,
 when the number of lines changed, everything from there to the end of the
 text). The virtual height never drops below the visible height, so a new line
 that still fits does not count as a resize (which repaints everything).
-Scrolling, resizing and focus changes still repaint the whole widget.
+Focus and blur repaint the selection's lines only (the cursor and the cursor
+line are all that focus changes in a compact area; a style that changes with
+focus, such as a border, repaints through the style system). Scrolling and
+resizing still repaint the whole widget.
 """
 
 from __future__ import annotations
 
+from textual import events
 from textual.document._document import EditResult, Selection
 from textual.document._edit import Edit
 from textual.geometry import Region, Size
@@ -54,6 +58,24 @@ class QuietTextArea(TextArea):
             self._refresh_rows(first, max(edit.bottom[0], result.end_location[0]))
         self._refresh_selections(*moved)
         return result
+
+    def _on_focus(self, event: events.Focus) -> None:
+        event.prevent_default()  # Widget's handler repaints everything
+        self.has_focus = True
+        self._focus_changed()
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantFocus(self))
+
+    def _on_blur(self, event: events.Blur) -> None:
+        event.prevent_default()
+        self.has_focus = False
+        self._focus_changed()
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantBlur(self))
+
+    def _focus_changed(self) -> None:
+        self._line_cache.clear()  # its keys do not include focus
+        self._refresh_selections(self.selection)
 
     def _refresh_size(self) -> None:
         if not self.soft_wrap:
