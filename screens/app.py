@@ -29,6 +29,7 @@ from . import messages
 from .keys import APP_KEYS, MAIN_KEYS, KeymapError, load_keymap
 from .leaving import Leaving, save_all_edits
 from .main import MainScreen
+from .paging import Pager
 from .palette import ActionsProvider
 from .safe import show_result
 from .syncing import NO_URL, WATCH_SECONDS, Syncer
@@ -91,6 +92,7 @@ class WarroomApp(App):
         self.session: Session | None = None
         self.signature_problems: list[Problem] = []
         self.syncer = Syncer(self)
+        self.pager = Pager(self)
         self._passphrase = passphrase
         self._unlocking = unlocking
         self._device = device
@@ -377,6 +379,29 @@ class WarroomApp(App):
         if message.reason != before:  # once per cause while watching, not every round
             show_result(self, message.reason, "error", timeout=30)
         self.state_changed()
+
+    # -- the outbox (screens/paging.py) ------------------------------------------
+
+    @on(messages.OutboxFlushed)
+    def outbox_flushed(self, message: messages.OutboxFlushed) -> None:
+        if message.session is not self.session:
+            return
+        self.pager.finished(message.session)
+        self.poll()  # what the flush recorded, shown now rather than at the next poll
+        for about in message.delivered:
+            show_result(self, f"Delivered: {about}")
+        for about in message.waiting:
+            show_result(self, f"Not delivered yet (tried again later): {about}", "warning")
+        for about in message.failed:
+            show_result(self, f"Not delivered: {about}", "error", timeout=30)
+        self.state_changed()
+
+    @on(messages.OutboxFailed)
+    def outbox_failed(self, message: messages.OutboxFailed) -> None:
+        if message.session is not self.session:
+            return
+        self.pager.finished(message.session)
+        show_result(self, message.reason, "error", timeout=30)
 
     def action_export_drafts(self) -> None:
         if self.session is None:

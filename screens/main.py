@@ -15,6 +15,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 
+from warroom.events import ROLES
 from warroom.notesyntax import NoteSyntaxError, parse_note
 from warroom.session import Session, SessionError
 from warroom.state import Entry
@@ -22,6 +23,7 @@ from warroom.state import Entry
 from . import messages
 from .hashing import HASH_GROUP, HashJob, HashView, hash_in_worker
 from .keys import MAIN_KEYS, REGISTERS
+from .paging import roster_target
 from .safe import assemble, show_result
 from .syncing import sync_text
 from .widgets.checklist import ChecklistPane
@@ -232,6 +234,38 @@ class MainScreen(Screen):
         if person_id is None:
             person_id = self.session.add_person(name, state="joined")
         self.session.assign_role(role, person_id)
+
+    def _roster_target(self, doing: str) -> str | None:
+        """The role or person id highlighted in the roster, or None (and why, shown)."""
+        line = self.query_one(RosterPane).selected() if self.focused_pane() == "roster" else None
+        who = roster_target(line)
+        if who is None:
+            show_result(self.app, f"Select a role or a person to {doing} (2)", "warning")
+        return who
+
+    def action_page(self) -> None:
+        """Page the highlighted role's holders, or person, through PagerDuty."""
+        from warroom import outbox  # with httpx: not needed for the first paint
+
+        who = self._roster_target("page")
+        queued: list[str] = []
+        if who is not None and self.write(lambda: queued.extend(outbox.page(self.session, who))):
+            show_result(self.app, f"Paging: {len(queued)} page(s) queued, delivering…")
+            self.app.pager.flush(self.session)
+
+    def action_mark_joined(self) -> None:
+        """Mark the highlighted person, or a role's holders, joined (by hand: PagerDuty
+        tells no one who acknowledged)."""
+        who = self._roster_target("mark joined")
+        if who is None:
+            return
+        state = self.session.state
+        people = state.holders(who) if who in ROLES else [state.people[who]]
+        waiting = [p.id for p in people if p.state != "joined"]
+        if not people:
+            show_result(self.app, "No one holds that role", "warning")
+        elif waiting:
+            self.write(lambda: [self.session.set_person(p, state="joined") for p in waiting])
 
     def action_open_register(self, name: str) -> None:
         """Evidence, indicators, attack metrics, follow-ups, the incident's fields."""

@@ -91,6 +91,25 @@ class SyncFailed(Message):
 
 
 @dataclass
+class OutboxFlushed(Message):
+    """An outbox flush ended (screens/paging.py): what was delivered, what waits to
+    be tried again, what failed for good (each as its timeline words)."""
+
+    session: Session
+    delivered: list[str]
+    waiting: list[str]
+    failed: list[str]
+
+
+@dataclass
+class OutboxFailed(Message):
+    """An outbox flush could not run (the file, the lock, the network stack)."""
+
+    session: Session
+    reason: str
+
+
+@dataclass
 class KeyResolved(Message):
     """A recipient's key, looked up with gpg (the draft editor)."""
 

@@ -20,6 +20,8 @@ DOES: dict[str, str] = {
     "step.cycle": "Move the selected checklist step on: todo, doing, done",
     "assign": "Assign the selected step or role to a person",
     "draft.new": "Write a comms draft, checked against the rules as you type",
+    "roster.page": "Page the selected role's holders or person through PagerDuty",
+    "roster.joined": "Mark the selected role's holders or person joined (by hand)",
     "timeline.filter": "Show only the timeline entries with some words in them",
     "pane.zoom": "Give the focused pane the whole screen, or give it back",
     "timeline.utc": "Show the timeline's times in UTC or in local time",

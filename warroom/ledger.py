@@ -253,6 +253,12 @@ class Ledger:
         self._heads_written = 0.0
         self._data_version = store.data_version()
 
+    @property
+    def data_key(self) -> bytes:
+        """The incident's data key: for a sibling session in a worker (Replica.sibling),
+        never to be written anywhere."""
+        return self._key
+
     # -- reading ---------------------------------------------------------
 
     def open_row(self, row: Row) -> Event:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Self
@@ -124,6 +124,23 @@ class Replica:
 
         threading.Thread(target=run, name="warroom-unlock", daemon=True).start()
         return future
+
+    @contextlib.contextmanager
+    def sibling(self) -> Iterator[Self]:
+        """This incident unlocked again, on a connection of its own, for a worker
+        thread: the same key and device, no passphrase asked again. What it writes
+        reaches this session as another process's rows do (its poll). Closed at the
+        end of the block, saving no checkpoint (this session saves them)."""
+        store = open_store(self.path)
+        try:
+            twin = type(self)(store, self.header, self.ledger.data_key, self.device, check=False)
+        except BaseException:
+            store.close()
+            raise
+        try:
+            yield twin
+        finally:
+            twin.ledger.close()
 
     def close(self) -> None:
         """Save a checkpoint if the last one is stale (`save_checkpoint`), then close."""
