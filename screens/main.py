@@ -15,7 +15,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 
-from warroom.events import ROLES
 from warroom.notesyntax import NoteSyntaxError, parse_note
 from warroom.session import Session, SessionError
 from warroom.state import Entry
@@ -259,13 +258,7 @@ class MainScreen(Screen):
         who = self._roster_target("mark joined")
         if who is None:
             return
-        state = self.session.state
-        people = state.holders(who) if who in ROLES else [state.people[who]]
-        waiting = [p.id for p in people if p.state != "joined"]
-        if not people:
-            show_result(self.app, "No one holds that role", "warning")
-        elif waiting:
-            self.write(lambda: [self.session.set_person(p, state="joined") for p in waiting])
+        self.write(lambda: self.session.set_roster_state(who, "joined"))
 
     def action_open_register(self, name: str) -> None:
         """Evidence, indicators, attack metrics, follow-ups, the incident's fields."""
@@ -274,6 +267,28 @@ class MainScreen(Screen):
         module = importlib.import_module(f".{register.module}", __package__)
         screen = getattr(module, register.screen)
         self.app.push_screen(screen(self))
+
+    def action_new_update(self) -> None:
+        """A stakeholder update draft from the template (what happened since the last
+        update, where things stand, when the next is due), opened in the editor."""
+        from warroom import updates  # the template reads the timeline: not at start-up
+
+        state, now = self.session.state, self.app.now_ms()
+        made: list[str] = []
+        fields = updates.template(state, self.session.policy, now)
+        if self.write(lambda: made.append(self.session.save_draft(None, **fields))):
+            self.open_editor(made[0])
+
+    def action_update_sent(self) -> None:
+        """Record the highlighted draft sent as a stakeholder update (the rules must
+        pass it): the countdown starts again from now."""
+        draft_id = (
+            self.query_one(DraftsPane).selected() if self.focused_pane() == "drafts" else None
+        )
+        if draft_id is None:
+            show_result(self.app, "Select the update's draft first (4)", "warning")
+        elif self.write(lambda: self.session.send_update(draft_id)):
+            show_result(self.app, f"Stakeholder update {draft_id} recorded as sent")
 
     def action_new_draft(self) -> None:
         self.open_editor(None)

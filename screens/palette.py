@@ -20,6 +20,8 @@ DOES: dict[str, str] = {
     "step.cycle": "Move the selected checklist step on: todo, doing, done",
     "assign": "Assign the selected step or role to a person",
     "draft.new": "Write a comms draft, checked against the rules as you type",
+    "update.new": "Draft the next stakeholder update from its template",
+    "update.sent": "Record the selected draft sent as the stakeholder update",
     "roster.page": "Page the selected role's holders or person through PagerDuty",
     "roster.joined": "Mark the selected role's holders or person joined (by hand)",
     "timeline.filter": "Show only the timeline entries with some words in them",

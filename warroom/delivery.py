@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -37,6 +38,9 @@ class Outcome:
     retry_after: float | None = None
     """Seconds the service asked to wait (Retry-After) beyond what a delivery waits:
     try again no sooner."""
+    answer: dict[str, Any] | None = None
+    """The JSON object a service accepted the request with, if its answer is one (Slack
+    says there whether it did what was asked)."""
 
 
 def deliver(
@@ -48,20 +52,20 @@ def deliver(
     sleep: Callable[[float], None] = time.sleep,
     rng: Callable[[], float] = random.random,
 ) -> Outcome:
-    """POST the request until it is accepted (2xx), refused (4xx but 429), or the
+    """Send the request until it is accepted (2xx), refused (4xx but 429), or the
     attempts are spent (then: failed for now)."""
     status: int | None = None
     why = ""
     for attempt in range(1, attempts + 1):
         wait = None
         try:
-            answer = client.post(request.url, json=request.body, headers=request.headers)
+            answer = _send(client, request)
         except httpx.TransportError as exc:
             status, why = None, f"{request.shown}: {transport_reason(exc)}"
         else:
             status = answer.status_code
             if 200 <= status < 300:
-                return Outcome(True, attempt, status)
+                return Outcome(True, attempt, status, answer=_json_object(answer))
             why = f"{request.shown} answered {status}"
             if status not in RETRY_STATUSES:
                 return Outcome(False, attempt, status, why, final=True)
@@ -72,3 +76,17 @@ def deliver(
             delay = backoff * 2 ** (attempt - 1) * rng()  # full jitter
             sleep(max(min(delay, MAX_DELAY_S), wait or 0.0))
     return Outcome(False, attempts, status, f"{why} ({attempts} tries)")
+
+
+def _send(client: httpx.Client, request: Request) -> httpx.Response:
+    if request.method == "GET":
+        return client.get(request.url, params=request.body, headers=request.headers)
+    return client.post(request.url, json=request.body, headers=request.headers)
+
+
+def _json_object(answer: httpx.Response) -> dict[str, Any] | None:
+    try:
+        data = answer.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None

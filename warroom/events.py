@@ -38,6 +38,12 @@ INTEGRATION_REMOVED = "integration.removed"
 OUTBOX_QUEUED = "outbox.queued"
 OUTBOX_TRIED = "outbox.tried"
 OUTBOX_DONE = "outbox.done"
+CHAT_ROOM = "chat.room"
+"""A slack-bot integration's chat room is known: {"id": integration id, "channel":
+Slack's channel id, "by"} (warroom/chatroom.py: recorded once the channel exists, so a
+delivery tried again never makes a second)."""
+UPDATE_SENT = "update.sent"
+"""A stakeholder update went out: {"id": draft id, "by"} (warroom/updates.py)."""
 
 EVENT_TYPES = frozenset(
     {
@@ -65,6 +71,8 @@ EVENT_TYPES = frozenset(
         OUTBOX_QUEUED,
         OUTBOX_TRIED,
         OUTBOX_DONE,
+        CHAT_ROOM,
+        UPDATE_SENT,
     }
 )
 
@@ -94,6 +102,8 @@ INTEGRATION_KINDS = ("pagerduty", "slack", "webhook", "slack-bot")
 OUTBOX_STATUSES = ("queued", "delivered", "failed")
 """PagerDuty Events API v2 (the secret: a routing key), a Slack-compatible incoming
 webhook and a generic JSON webhook (the secret: the URL), a Slack bot (a token)."""
+SLACK_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,40}")
+"""A Slack channel's id (a `chat.room`'s channel): public or private."""
 REVIEW_DUE_DAYS = 14
 """The post-incident review is due this many days after the incident is resolved."""
 

@@ -1,5 +1,6 @@
 """The outbox: messages queued in the encrypted file, delivered when the network is
-there (`warroom outbox --flush`, `warroom page`), each once.
+there (`warroom outbox --flush`, `warroom page`), each once. A slack-bot's items (the
+chat room, messages to it) are a few Slack Web API calls each: chatroom.py.
 
 Once, across replicas and processes:
 - Only the device that queued a message delivers it (OutboxItem.device); a replica
@@ -8,7 +9,9 @@ Once, across replicas and processes:
   while a flush runs, and each flush first reads what the others recorded.
 - The service is told the message's identity (PagerDuty's dedup key, derived from
   the incident and who is paged; a webhook's Idempotency-Key, the message id): a
-  crash between a delivery and its record does not page anyone twice.
+  crash between a delivery and its record does not page anyone twice. The chat
+  room's channel id is recorded as soon as Slack gives it (chatroom.py): a room is
+  made once.
 
 Each delivery and each final failure becomes a timeline entry (state.py); a failure
 for now is tried again after its backoff or the service's Retry-After.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,13 +29,20 @@ from pathlib import Path
 
 import httpx
 
-from warroom import events as ev
+from warroom.chatroom import deliver_item, member_ids
 from warroom.comms import chat_findings
 from warroom.delivery import Outcome, deliver
 from warroom.device import config_dir
 from warroom.errors import SessionError
-from warroom.payloads import Request, chat_webhook, dedup_key, json_webhook, pagerduty
-from warroom.records import Integration, OutboxItem, Person
+from warroom.payloads import (
+    SLACK_TOPIC_CHARS,
+    Request,
+    chat_webhook,
+    dedup_key,
+    json_webhook,
+    pagerduty,
+)
+from warroom.records import Integration, OutboxItem
 from warroom.rules.model import Finding
 from warroom.session import Session
 
@@ -69,7 +80,7 @@ def page(session: Session, who: str, message: str = "") -> list[str]:
     """Queue a PagerDuty trigger, to every PagerDuty integration, for each person
     `who` names (a role's holders, or a person by id or name); mark them paged.
     Returns the messages queued. The summary names the codename, never the title."""
-    people = _people(session, who)
+    people = session.state.people_named(who)
     services = [i for i in session.state.integrations.values() if i.kind == "pagerduty"]
     if not services:
         raise SessionError(
@@ -105,28 +116,82 @@ class Refused(SessionError):
 
 def chat(session: Session, text: str) -> list[str]:
     """Queue a chat message to every chat integration (a Slack-compatible webhook, a
-    JSON webhook), once the comms rules pass it: the prefix, no banned phrase, the
-    codename and never the title. A refused message is not queued (Refused)."""
-    errors = [
-        f for f in chat_findings(session.state, session.policy, text) if f.severity == "error"
+    JSON webhook, a slack-bot's chat room once made), once the comms rules pass it: the
+    prefix, no banned phrase, the codename and never the title. A refused message is
+    not queued (Refused)."""
+    _passed(session, text)
+    targets = [
+        i
+        for i in session.state.integrations.values()
+        if i.kind in ("slack", "webhook") or (i.kind == "slack-bot" and i.room)
     ]
-    if errors:
-        raise Refused(errors)
-    targets = [i for i in session.state.integrations.values() if i.kind in ("slack", "webhook")]
     if not targets:
         raise SessionError(
             "no chat integration: add one with "
-            "`warroom notify add PATH --kind slack --secret-file F`"
+            "`warroom notify add PATH --kind slack --secret-file F`, "
+            "or make a chat room with `warroom chat room PATH`"
         )
     return [
         session.queue_message(
             target.id,
             "message",
-            {"text": text},
+            {"text": text, **({"channel": target.room} if target.kind == "slack-bot" else {})},
             f"chat message via {target.kind} {target.name or target.id}",
         )
         for target in targets
     ]
+
+
+@dataclass
+class RoomQueued:
+    queued: list[str]
+    invited: int
+    """Roster handles that are Slack member ids: invited."""
+    skipped: int
+    """Roster handles that are not: left out."""
+
+
+def room(session: Session, topic: str | None = None) -> RoomQueued:
+    """Queue the chat room, to every slack-bot integration: a private channel named by
+    the codename (never the title), its topic (by default the prefix, the codename
+    and "incident room"; a given one must pass the comms rules, else Refused and
+    nothing is queued), the roster's Slack member ids invited. Made once: a second
+    (or a room already made) sets the topic and invites again (chatroom.py)."""
+    codename = session.state.incident.codename
+    if topic is None:
+        topic = f"{session.policy.prefix}: {codename} incident room"
+    _passed(session, topic)
+    if len(topic) > SLACK_TOPIC_CHARS:
+        raise SessionError(f"the topic is over Slack's {SLACK_TOPIC_CHARS} characters")
+    bots = [i for i in session.state.integrations.values() if i.kind == "slack-bot"]
+    if not bots:
+        raise SessionError(
+            "no slack-bot integration: add one with "
+            "`warroom notify add PATH --kind slack-bot --secret-file F`"
+        )
+    users, skipped = member_ids(session.state.people.values())
+    name = codename.strip().lower()
+    body = {"name": name, "topic": topic, "users": users, "skipped": skipped}
+    queued = [
+        session.queue_message(
+            bot.id,
+            "room",
+            body,
+            f"chat room {name} via {bot.kind} {bot.name or bot.id} "
+            f"({len(users)} to invite, {skipped} handle(s) not Slack member ids: skipped)",
+        )
+        for bot in bots
+    ]
+    return RoomQueued(queued, len(users), skipped)
+
+
+def _passed(session: Session, text: str) -> None:
+    """Refused unless the comms rules pass a chat text (a message, a topic)."""
+    errors = [
+        f for f in chat_findings(session.state, session.policy, text) if f.severity == "error"
+    ]
+    if errors:
+        raise Refused(errors)
 
 
 def flush(
@@ -152,7 +217,11 @@ def flush(
                 out.failed.append((item, error))
                 continue
             options = {} if sleep is None else {"sleep": sleep}
-            outcome = deliver(_request(item, service), client, attempts=attempts, **options)
+            if service.kind == "slack-bot":
+                record = functools.partial(session.record_room, service.id)
+                outcome = deliver_item(item, service, client, record, attempts=attempts, **options)
+            else:
+                outcome = deliver(_request(item, service), client, attempts=attempts, **options)
             _record(session, item, outcome, now_ms(), out)
     return out
 
@@ -186,23 +255,6 @@ def _request(item: OutboxItem, service: Integration) -> Request:
     if service.kind == "slack":
         return chat_webhook(service, str(body.get("text", "")))
     return json_webhook(service, dict(body), item.id)
-
-
-def _people(session: Session, who: str) -> list[Person]:
-    state = session.state
-    if who in ev.ROLES:
-        held = state.holders(who)
-        if not held:
-            raise SessionError(f"no one holds the role {who!r}")
-        return held
-    if who in state.people:
-        return [state.people[who]]
-    named = [p for p in state.people.values() if p.name.casefold() == who.strip().casefold()]
-    if len(named) == 1:
-        return named
-    if named:
-        raise SessionError(f"{len(named)} people are named {who!r}: give their id")
-    raise SessionError(f"no role or person {who!r} on the roster")
 
 
 @contextlib.contextmanager

@@ -1,9 +1,11 @@
 """What each integration's request looks like (PagerDuty Events API v2, a Slack- or
-Mattermost-compatible incoming webhook, a generic JSON webhook). Built here, sent by
-delivery.py; what goes in them (the rules, the codename only) is the caller's.
+Mattermost-compatible incoming webhook, a generic JSON webhook, a Slack Web API call
+with a bot token). Built here, sent by delivery.py (the Slack calls through
+chatroom.py); what goes in them (the rules, the codename only) is the caller's.
 
-A request carries its secret (a routing key in the body, or the URL itself), so it
-is never logged or shown: `Request.shown` names the integration instead.
+A request carries its secret (a routing key in the body, the URL itself, or a bot
+token in its Authorization header), so it is never logged or shown: `Request.shown`
+names the integration instead, and its repr holds nothing else.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ MAX_SUMMARY_CHARS = 1024
 
 @dataclass(frozen=True)
 class Request:
-    """One POST of JSON: where, what, and the headers beyond Content-Type."""
+    """One POST of JSON (or a GET with `body` as its query): where, what, and the
+    headers beyond Content-Type."""
 
-    url: str
-    body: dict[str, Any]
+    url: str = field(repr=False)
+    body: dict[str, Any] = field(repr=False)
     shown: str
     """How messages name it: the integration's kind and name, never its URL or key."""
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    method: str = "POST"
 
 
 def shown(item: Integration) -> str:
@@ -82,3 +86,53 @@ def json_webhook(item: Integration, event: dict[str, Any], key: str) -> Request:
     """An event to a generic webhook, with the message's idempotency key (a receiver
     that keeps them drops a delivery it has seen)."""
     return Request(item.secret, event, shown(item), {"Idempotency-Key": key})
+
+
+SLACK_TOPIC_CHARS = 250
+"""Slack's cap on a channel's topic."""
+
+
+def slack_api(
+    item: Integration, method: str, args: dict[str, Any], *, read: bool = False
+) -> Request:
+    """A Slack Web API call by a bot (`conversations.create`, `chat.postMessage`, ...):
+    its arguments as JSON (`read`: a read method, as a GET query: Slack takes JSON only
+    on its write methods), the token in the Authorization header only (never the URL or
+    the body). Slack answers 200 and says in the body whether it did it (`ok`)."""
+    base = (item.url or DEFAULT_URLS["slack-bot"]).rstrip("/")
+    auth = {"Authorization": f"Bearer {item.secret}"}
+    return Request(f"{base}/{method}", args, shown(item), auth, "GET" if read else "POST")
+
+
+def slack_create(item: Integration, name: str) -> Request:
+    """A private channel named `name` (the codename, never the title)."""
+    return slack_api(item, "conversations.create", {"name": name, "is_private": True})
+
+
+def slack_topic(item: Integration, channel: str, topic: str) -> Request:
+    return slack_api(
+        item, "conversations.setTopic", {"channel": channel, "topic": topic[:SLACK_TOPIC_CHARS]}
+    )
+
+
+def slack_invite(item: Integration, channel: str, users: list[str]) -> Request:
+    """Member ids into the channel; `force`: the valid ones even if one is not."""
+    return slack_api(
+        item, "conversations.invite", {"channel": channel, "users": ",".join(users), "force": True}
+    )
+
+
+def slack_list(item: Integration, cursor: str = "") -> Request:
+    """One page of the channels the bot can see (a read method: a GET query)."""
+    args: dict[str, Any] = {
+        "types": "private_channel,public_channel",
+        "exclude_archived": "true",
+        "limit": 200,
+    }
+    if cursor:
+        args["cursor"] = cursor
+    return slack_api(item, "conversations.list", args, read=True)
+
+
+def slack_post(item: Integration, channel: str, text: str) -> Request:
+    return slack_api(item, "chat.postMessage", {"channel": channel, "text": text})

@@ -8,6 +8,9 @@ from dataclasses import asdict, dataclass, field
 from operator import attrgetter
 from typing import Any
 
+from warroom.errors import SessionError
+from warroom.events import ROLES
+
 
 @dataclass(slots=True)
 class Incident:
@@ -119,6 +122,8 @@ class Draft:
     approvals: list[Approval] = field(default_factory=list)
     updated_at: int = 0
     updated_by: str = ""
+    sent_at: int | None = None
+    """When it last went out as a stakeholder update (update.sent; warroom/updates.py)."""
 
 
 @dataclass(slots=True)
@@ -181,6 +186,8 @@ class Integration:
     secret: str = ""
     added_by: str = ""
     added_at: int = 0
+    room: str = ""
+    """A slack-bot's chat room: its Slack channel id, once made (`chat.room`)."""
 
 
 @dataclass(slots=True)
@@ -247,6 +254,25 @@ class IncidentState:
             for h in self.roles
             if h.role == role and h.renounced_at is None and h.person in self.people
         ]
+
+    def people_named(self, who: str) -> list[Person]:
+        """Who `who` names on the roster: a role's holders (`ic`, `legal`, ...), a person
+        by id, or by name (any case). SessionError says why when it names no one, or
+        several people of one name."""
+        if who in ROLES:
+            held = self.holders(who)
+            if not held:
+                raise SessionError(f"no one holds the role {who!r}")
+            return held
+        if who in self.people:
+            return [self.people[who]]
+        wanted = who.strip().casefold()
+        named = [p for p in self.people.values() if p.name.casefold() == wanted]
+        if len(named) == 1:
+            return named
+        if named:
+            raise SessionError(f"{len(named)} people are named {who!r}: give their id")
+        raise SessionError(f"no role or person {who!r} on the roster")
 
     def roles_of(self, person_id: str) -> list[str]:
         return [h.role for h in self.roles if h.person == person_id and h.renounced_at is None]

@@ -44,7 +44,7 @@ from warroom.ledger import (  # re-exported: the CLI, the UI and the tests name 
     skew_reason,
 )
 from warroom.replica import Replica
-from warroom.state import Draft
+from warroom.state import Draft, Person
 from warroom.timefmt import check_at
 
 if TYPE_CHECKING:  # the comms rules and the indicator register load on first use:
@@ -456,6 +456,16 @@ class Session(Replica):
                 _text(f"the person's {what}", value, limits.MAX_LINE_CHARS)
         self._one(ev.PERSON_SET, {"id": person_id, "fields": fields, "by": self.device.name})
 
+    def set_roster_state(self, who: str, state: str) -> list[Person]:
+        """Set the state (paged, joined, left) of everyone `who` names: a role's holders,
+        a person by id or name (IncidentState.people_named). Returns them; those
+        already in that state are left as they are."""
+        people = self.state.people_named(who)
+        for person in people:
+            if person.state != state:
+                self.set_person(person.id, state=state)
+        return people
+
     def assign_role(self, role: str, person_id: str) -> None:
         if role not in ev.ROLES:
             raise SessionError(f"role must be one of {', '.join(ev.ROLES)}")
@@ -548,6 +558,20 @@ class Session(Replica):
                 + "; ".join(f"{f.rule}: {f.message}" for f in errors)
             )
         self._one(ev.DRAFT_APPROVED, {"id": draft_id, "by": self.device.name})
+
+    def send_update(self, draft_id: str, keys: KeyLookup | None = None) -> None:
+        """Record that a draft went out as a stakeholder update (the time restarts the
+        update rhythm, warroom/updates.py): refused while a rule finds an error in it,
+        and for a draft already sent (a new update is a new draft)."""
+        errors = [f for f in self.draft_findings(draft_id, keys) if f.severity == "error"]
+        if errors:
+            raise SessionError(
+                f"draft {draft_id} cannot be sent: "
+                + "; ".join(f"{f.rule}: {f.message}" for f in errors)
+            )
+        if self.state.drafts[draft_id].sent_at is not None:
+            raise SessionError(f"draft {draft_id} was already sent: an update is a new draft")
+        self._one(ev.UPDATE_SENT, {"id": draft_id, "by": self.device.name})
 
     # comms policy
 
@@ -753,6 +777,17 @@ class Session(Replica):
             self._one(ev.OUTBOX_TRIED, {**data, "next_at": next_at})
         else:
             self._one(ev.OUTBOX_DONE, {**data, "status": status})
+
+    def record_room(self, integration_id: str, channel: str) -> None:
+        """A slack-bot integration's chat room exists: Slack's channel id, recorded as
+        soon as it is known (warroom/chatroom.py), so no delivery makes a second."""
+        item = self.state.integrations.get(integration_id)
+        if item is None or item.kind != "slack-bot":
+            raise SessionError(f"no slack-bot integration {integration_id!r}")
+        if not ev.SLACK_CHANNEL_ID.fullmatch(channel):
+            raise SessionError("that is not a Slack channel id")
+        data = {"id": integration_id, "channel": channel, "by": self.device.name}
+        self._one(ev.CHAT_ROOM, data)
 
     # -- facts -----------------------------------------------------------
 

@@ -158,6 +158,8 @@ _KINDS = {
     ev.OUTBOX_QUEUED: "outbox",
     ev.OUTBOX_TRIED: "outbox",
     ev.OUTBOX_DONE: "outbox",
+    ev.CHAT_ROOM: "integration",
+    ev.UPDATE_SENT: "draft",
 }
 
 _first = itemgetter(0)
@@ -935,6 +937,12 @@ class Fold:
         draft.status = "approved"
         self._system_entry(event, f"Draft {draft.id} approved by {_str(d, 'by')}")
 
+    def _update_sent(self, event: Event, d: dict[str, Any]) -> None:
+        draft = self.state.drafts[d["id"]]
+        draft.status = "sent"
+        draft.sent_at = event.hlc[0]
+        self._system_entry(event, f"Stakeholder update sent (draft {draft.id})")
+
     def _policy_set(self, event: Event, d: dict[str, Any]) -> None:
         text = d["text"]
         if isinstance(text, str):
@@ -1025,6 +1033,15 @@ class Fold:
         what = f"{item.kind} {item.name}" if item.name else item.kind
         self._system_entry(event, f"Integration removed: {what}")
 
+    def _chat_room(self, event: Event, d: dict[str, Any]) -> None:
+        item = self.state.integrations[d["id"]]
+        channel = d["channel"]
+        if item.kind != "slack-bot" or not ev.SLACK_CHANNEL_ID.fullmatch(channel):
+            return
+        item.room = channel
+        what = f"{item.kind} {item.name}" if item.name else item.kind
+        self._system_entry(event, f"Chat room made: via {what}")
+
     def _outbox_queued(self, event: Event, d: dict[str, Any]) -> None:
         item_id, body = _str(d, "id"), d.get("body")
         if not item_id or item_id in self.state.outbox or not isinstance(body, dict):
@@ -1087,6 +1104,8 @@ _HANDLERS = {
     ev.OUTBOX_QUEUED: Fold._outbox_queued,
     ev.OUTBOX_TRIED: Fold._outbox_tried,
     ev.OUTBOX_DONE: Fold._outbox_done,
+    ev.CHAT_ROOM: Fold._chat_room,
+    ev.UPDATE_SENT: Fold._update_sent,
 }
 
 

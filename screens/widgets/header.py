@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
+from warroom import updates
 from warroom.heads import Regression
 from warroom.ledger import FORKED
 from warroom.session import Session
@@ -32,8 +33,10 @@ def header_text(
     rollbacks: Sequence[Regression] = (),
     forks: Sequence[str] = (),
     sync: tuple[str, str] | None = None,
+    update: tuple[str, str] | None = None,
 ) -> Text:
-    """`forks`: devices (hex) whose feed forked; `sync`: the sync part and its style."""
+    """`forks`: devices (hex) whose feed forked; `sync`: the sync part and its style;
+    `update`: the stakeholder update countdown and its style (update_text)."""
     inc = state.incident
     since = elapsed(now_ms - inc.declared_at) if inc.declared_at else "--"
     parts: list = [
@@ -41,7 +44,10 @@ def header_text(
         "  ",
         (f"SEV{inc.severity}", "bold reverse" if inc.severity <= 2 else "bold"),
     ]
-    if rollbacks:  # first: a header line is cut at the terminal's width
+    late = update is not None and bool(update[1])
+    if late:  # loud and early: a header line is cut at the terminal's width
+        parts.append(update)
+    if rollbacks:
         more = f" +{len(rollbacks) - 1}" if len(rollbacks) > 1 else ""
         parts.append((f"  ROLLED BACK: device {rollbacks[0].device[:8]}{more}", "bold reverse"))
     if forks:
@@ -49,13 +55,24 @@ def header_text(
         parts.append((f"  FORK: device {forks[0][:8]}{more}", "bold reverse"))
     parts += [
         f"  {inc.kind}  {inc.status}  +{since}",
-        f"  others writing: {others}",
     ]
+    if update is not None and not late:
+        parts.append(update)
+    parts.append(f"  others writing: {others}")
     if problems:
         parts.append((f"  {problems} event(s) failed integrity checks", "bold reverse"))
     if sync is not None:
         parts.append(sync)
     return assemble(*parts)
+
+
+def update_text(session: Session, now_ms: int) -> tuple[str, str] | None:
+    """The countdown to the next stakeholder update (the policy's interval for the
+    incident's severity), loud when late; None when the severity has no rhythm."""
+    rhythm = updates.rhythm(session.state, session.policy)
+    if rhythm.due_at is None:
+        return None
+    return (f"  {updates.countdown(rhythm, now_ms)}", "bold reverse" if rhythm.late(now_ms) else "")
 
 
 class IncidentHeader(Static):
@@ -81,6 +98,7 @@ class IncidentHeader(Static):
             session.rollbacks,
             forks,
             sync,
+            update_text(session, now_ms),
         )
         if text.markup != self._shown:  # a quiet terminal: send nothing that did not change
             self._shown = text.markup

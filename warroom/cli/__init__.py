@@ -21,7 +21,18 @@ from typing import Any
 import click
 
 from warroom import gcpause
-from warroom.cli import bundle, comms, incident, invite, notify, outbox, records, relay, sync
+from warroom.cli import (
+    bundle,
+    comms,
+    incident,
+    invite,
+    notify,
+    outbox,
+    records,
+    relay,
+    sync,
+    updates,
+)
 from warroom.cli.options import kdf_option, passphrase_option, path_argument
 
 
@@ -46,6 +57,7 @@ for command in (
     *bundle.COMMANDS,
     *sync.COMMANDS,
     *relay.COMMANDS,
+    *updates.COMMANDS,
 ):
     cli.add_command(command)
 

@@ -190,6 +190,26 @@ def roster_add(**params: Any) -> None:
     roster.add(**params)
 
 
+@roster_group.command("set")
+@path_argument
+@click.argument("who")
+@click.option(
+    "--state",
+    type=click.Choice(ev.PERSON_STATES),
+    required=True,
+    help="paged, joined (they are on the call) or left.",
+)
+@passphrase_option
+def roster_set(**params: Any) -> None:
+    """Set the state of WHO: a role (ic, legal, ...: its holders), or a person by id or
+    name (`-`: read it from standard input, to keep a name off the command line).
+    PagerDuty's Events API does not say who acknowledged a page: mark people joined
+    here (or with J in the console's roster)."""
+    from warroom.commands import roster
+
+    roster.set_state(**params)
+
+
 @click.group()
 def step() -> None:
     """Checklist steps."""

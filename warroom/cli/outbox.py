@@ -1,4 +1,4 @@
-"""The outbox: `warroom page`, `warroom chat send` and `warroom outbox`.
+"""The outbox: `warroom page`, `warroom chat send`, `warroom chat room` and `warroom outbox`.
 
 Declarations only; the bodies are in warroom/commands/outbox.py."""
 
@@ -44,7 +44,8 @@ def outbox(**params: Any) -> None:
 
 @click.group()
 def chat() -> None:
-    """The incident's chat: messages through the comms rules to every chat integration."""
+    """The incident's chat: its Slack room, and messages through the comms rules to every
+    chat integration."""
 
 
 @chat.command("send")
@@ -53,7 +54,8 @@ def chat() -> None:
 @passphrase_option
 def chat_send(**params: Any) -> None:
     """Send TEXT (`-`: from standard input) to every chat integration (a Slack- or
-    Mattermost-compatible webhook, a JSON webhook), through the outbox.
+    Mattermost-compatible webhook, a JSON webhook, the chat room once made), through
+    the outbox.
 
     The comms rules decide first: a message without the prefix ("Attorney Work
     Project"), with a banned phrase, or naming the incident's title rather than its
@@ -62,6 +64,30 @@ def chat_send(**params: Any) -> None:
     from warroom.commands import outbox as body
 
     body.chat_send(**params)
+
+
+@chat.command("room")
+@path_argument
+@click.option(
+    "--topic",
+    help=f"The channel's topic (by default the prefix, the codename and "
+    f'"incident room"). {STDIN_HELP}',
+)
+@passphrase_option
+def chat_room(**params: Any) -> None:
+    """Make the incident's chat room through every slack-bot integration: a private
+    channel named by the codename (never the title), its topic, the roster invited (the
+    handles that are Slack member ids, U012AB3CD; the others are skipped, and counted).
+
+    The topic goes through the comms rules first: without the prefix ("Attorney Work
+    Project") it is refused, naming the rule (exit 1), and nothing is queued. The room
+    is made once, through the outbox: run again (or after a failure halfway), it sets
+    the topic and invites again in the same channel. Then `warroom chat send` posts
+    there too.
+    """
+    from warroom.commands import outbox as body
+
+    body.chat_room(**params)
 
 
 COMMANDS = (page, outbox, chat)

@@ -1,8 +1,10 @@
-"""`warroom page`, `warroom chat send` and `warroom outbox`: the bodies
-(warroom/cli/outbox.py)."""
+"""`warroom page`, `warroom chat send`, `warroom chat room` and `warroom outbox`: the
+bodies (warroom/cli/outbox.py)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,10 +27,8 @@ TIMEOUT_S = 10.0
 def page(path: Path, who: str, message: str | None, passphrase_file: Path | None) -> None:
     text = textin.free_text(message, "the message", limits.MAX_LINE_CHARS) or ""
     with unlocked(path, passphrase_file) as session:
-        try:
+        with _refusals():
             queued = outbox_mod.page(session, who, text)
-        except SessionError as exc:
-            raise Failure(str(exc)) from None
         click.echo(f"Queued {len(queued)} page(s).")
         if not _flush(session):
             raise CheckFailed("a page could not be delivered (see above)")
@@ -37,15 +37,24 @@ def page(path: Path, who: str, message: str | None, passphrase_file: Path | None
 def chat_send(path: Path, text: str, passphrase_file: Path | None) -> None:
     message = textin.free_text(text, "the message", limits.MAX_LINE_CHARS * 8) or ""
     with unlocked(path, passphrase_file) as session:
-        try:
+        with _refusals():
             queued = outbox_mod.chat(session, message)
-        except outbox_mod.Refused as exc:
-            raise CheckFailed(str(exc)) from None
-        except SessionError as exc:
-            raise Failure(str(exc)) from None
         click.echo(f"Queued {len(queued)} message(s).")
         if not _flush(session):
             raise CheckFailed("a message could not be delivered (see above)")
+
+
+def chat_room(path: Path, topic: str | None, passphrase_file: Path | None) -> None:
+    given = textin.free_text(topic, "the topic", limits.MAX_LINE_CHARS)
+    with unlocked(path, passphrase_file) as session:
+        with _refusals():
+            room = outbox_mod.room(session, given)
+        click.echo(
+            f"Queued {len(room.queued)} chat room(s): {room.invited} to invite, "
+            f"{room.skipped} handle(s) not Slack member ids: skipped."
+        )
+        if not _flush(session):
+            raise CheckFailed("a chat room could not be made (see above)")
 
 
 def outbox(path: Path, flush: bool, fmt: str, passphrase_file: Path | None) -> None:
@@ -71,6 +80,18 @@ def outbox(path: Path, flush: bool, fmt: str, passphrase_file: Path | None) -> N
             )
     if not clean:
         raise CheckFailed()
+
+
+@contextlib.contextmanager
+def _refusals() -> Iterator[None]:
+    """A message the comms rules refused exits 1 naming the rule; any other refusal
+    (no such integration, no one in the role) exits 2."""
+    try:
+        yield
+    except outbox_mod.Refused as exc:
+        raise CheckFailed(str(exc)) from None
+    except SessionError as exc:
+        raise Failure(str(exc)) from None
 
 
 def _flush(session: Session, *, waiting_too: bool = False) -> bool:

@@ -10,6 +10,8 @@ import click
 from warroom import limits
 from warroom.commands import textin
 from warroom.commands.common import Failure, unlocked
+from warroom.errors import SessionError
+from warroom.sanitize import one_line
 
 
 def add(
@@ -49,3 +51,15 @@ def add(
         for role in roles:
             session.assign_role(role, person_id)
     click.echo(person_id)
+
+
+def set_state(path: Path, who: str, state: str, passphrase_file: Path | None) -> None:
+    """Set the state of everyone WHO names (`-`: read from stdin); print each."""
+    named = textin.free_text(who, "who", limits.MAX_LINE_CHARS) or ""
+    with unlocked(path, passphrase_file) as session:
+        try:
+            people = session.set_roster_state(named, state)
+        except SessionError as exc:
+            raise Failure(str(exc)) from None
+    for person in people:
+        click.echo(one_line(f"{person.id}  {person.name}  {state}"))

@@ -15,6 +15,10 @@ takes the shipped default, so leaving one out never switches a rule off):
 - `sms_allowed_words` (list of words): all an SMS may say.
 - `vendors` (list): third parties; each a name, or a table with `name`,
   `aliases` and `domains` (where that vendor publishes its own disclosures).
+- `update_every` (table): how often stakeholders get an update, in minutes, per
+  severity (`{ SEV1 = 30, SEV2 = 60 }`, each 1..1440); a severity left out has
+  no rhythm, `{}` none at all (warroom/updates.py). Optional even in a policy
+  with no base (one stored before the key existed): left out there, no rhythm.
 
 A bad policy raises `PolicyError` whose message starts `source:LINE:`: TOML
 syntax, unknown keys (a typo must not silently disable a rule), wrong types,
@@ -53,7 +57,13 @@ KEYS = (
     "banned_phrases",
     "sms_allowed_words",
     "vendors",
+    "update_every",
 )
+OPTIONAL_KEYS = ("chat_prefix", "update_every")
+"""Keys even a policy with no base may leave out (the shipped one names every other)."""
+SEVERITY_KEYS = ("SEV1", "SEV2", "SEV3", "SEV4")
+"""The keys of `update_every`: severity 1 (the most severe) to 4."""
+MAX_UPDATE_MINUTES = 1440
 VENDOR_KEYS = ("name", "aliases", "domains")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -91,6 +101,9 @@ class Policy:
     """Regex sources, matched case-insensitively against normalized text."""
     sms_allowed_words: frozenset[str] = frozenset()
     vendors: tuple[Vendor, ...] = ()
+    update_minutes: tuple[tuple[int, int], ...] = ()
+    """(severity, minutes) pairs, by severity: how often stakeholders get an update
+    (`update_every`); a severity not listed has no rhythm."""
     source: str = ""
     source_text: str = ""
     """The exact text this policy was parsed from (the manifest hashes it)."""
@@ -99,6 +112,13 @@ class Policy:
     def prefix(self) -> str:
         """What chat topics and messages must start with."""
         return self.chat_prefix or self.subject
+
+    def update_interval(self, severity: int) -> int | None:
+        """Minutes between stakeholder updates at this severity; None: no rhythm."""
+        for sev, minutes in self.update_minutes:
+            if sev == severity:
+                return minutes
+        return None
 
     @property
     def banned_patterns(self) -> tuple[Pattern, ...]:
@@ -163,7 +183,7 @@ def _build(data: dict[str, Any], text: str, source: str, base: Policy | None) ->
         if key not in KEYS:
             raise _Bad((key,), _unknown(key, KEYS, "policy key"))
     if base is None:
-        missing = [k for k in KEYS if k not in data and k != "chat_prefix"]
+        missing = [k for k in KEYS if k not in data and k not in OPTIONAL_KEYS]
         if missing:
             raise _Bad((), f"missing keys: {', '.join(missing)}")
 
@@ -195,6 +215,10 @@ def _build(data: dict[str, Any], text: str, source: str, base: Policy | None) ->
         else _base(base).sms_allowed_words
     )
     vendors = _vendors(("vendors",), data["vendors"]) if "vendors" in data else _base(base).vendors
+    if "update_every" in data:
+        update_minutes = _update_every(("update_every",), data["update_every"])
+    else:
+        update_minutes = base.update_minutes if base is not None else ()
     return Policy(
         subject=subject,
         internal_domains=domains,
@@ -203,6 +227,7 @@ def _build(data: dict[str, Any], text: str, source: str, base: Policy | None) ->
         banned_phrases=phrases,
         sms_allowed_words=words,
         vendors=vendors,
+        update_minutes=update_minutes,
         source=source,
         source_text=text,
     )
@@ -350,3 +375,24 @@ def _vendors(path: Sequence[str | int], value: Any) -> tuple[Vendor, ...]:
         most = MAX_POLICY_PATTERNS
         raise _Bad(path, f"{_name(path)} name {names:,} vendors and aliases; the most is {most:,}")
     return tuple(out)
+
+
+def _update_every(path: Sequence[str | int], value: Any) -> tuple[tuple[int, int], ...]:
+    name = _name(path)
+    if not isinstance(value, dict):
+        raise _Bad(path, _type(name, "a table of minutes per severity ({ SEV1 = 30 })", value))
+    out = []
+    for key, minutes in value.items():
+        here = (*path, key)
+        if key not in SEVERITY_KEYS:
+            raise _Bad(
+                here, f"{name}: unknown severity {key!r} (known: {', '.join(SEVERITY_KEYS)})"
+            )
+        if isinstance(minutes, bool) or not isinstance(minutes, int):
+            raise _Bad(here, _type(_name(here), "a whole number of minutes", minutes))
+        if not 1 <= minutes <= MAX_UPDATE_MINUTES:
+            raise _Bad(
+                here, f"{_name(here)} must be 1 to {MAX_UPDATE_MINUTES} minutes, not {minutes}"
+            )
+        out.append((SEVERITY_KEYS.index(key) + 1, minutes))
+    return tuple(sorted(out))
