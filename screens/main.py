@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.reactive import Reactive
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 
@@ -27,7 +28,7 @@ from .safe import assemble, show_result
 from .syncing import sync_text
 from .widgets.checklist import ChecklistPane
 from .widgets.drafts import DraftsPane
-from .widgets.header import IncidentHeader
+from .widgets.header import IncidentHeader, countdown_changes_in
 from .widgets.keyhints import KeyHints
 from .widgets.roster import RosterBox, RosterPane
 from .widgets.timeline import TimelineView
@@ -58,6 +59,7 @@ class MainScreen(Screen):
         self._input_mode: str | None = None
         self._return_focus: Widget | None = None
         self._stale = False
+        self._countdown: Timer | None = None  # the header's update countdown's next change
         self.hash_jobs: list[HashJob] = []
         """Evidence files being hashed: their workers run here, so closing the
         evidence register does not stop them (locking does)."""
@@ -104,6 +106,17 @@ class MainScreen(Screen):
         now = self.app.now_ms()
         sync = sync_text(self.app.syncer.refresh(self.session), now)
         self.query_one(IncidentHeader).show(self.session, now, len(problems), sync)
+        self._arm_countdown(now)
+
+    def _arm_countdown(self, now: int) -> None:
+        """Redraw the header when the update countdown's words next change (the app's
+        tick is once a minute, at any second: late would show up to a minute late)."""
+        if self._countdown is not None:
+            self._countdown.stop()
+            self._countdown = None
+        wait = countdown_changes_in(self.session, now)
+        if wait is not None:
+            self._countdown = self.set_timer(wait / 1000 + 0.05, self.refresh_header)
 
     def state_changed(self) -> None:
         """Fold what changed into the panes: called after our writes and others'.

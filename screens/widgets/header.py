@@ -75,6 +75,15 @@ def update_text(session: Session, now_ms: int) -> tuple[str, str] | None:
     return (f"  {updates.countdown(rhythm, now_ms)}", "bold reverse" if rhythm.late(now_ms) else "")
 
 
+def countdown_changes_in(session: Session, now_ms: int) -> int | None:
+    """Milliseconds until the countdown's words next change (its minute turns, or it
+    becomes late), within the next minute; None when there is no rhythm."""
+    left = updates.rhythm(session.state, session.policy).left_ms(now_ms)
+    if left is None:
+        return None
+    return left % updates.MINUTE_MS or updates.MINUTE_MS
+
+
 class IncidentHeader(Static):
     """Redrawn when the state changes and once a minute, never more often."""
 

@@ -18,12 +18,14 @@ LATE_BY_MIN = 15
 
 
 @pytest.fixture
-def incident(tmp_path: Path, isolated_config: Path) -> Path:
+def incident(request: pytest.FixtureRequest, tmp_path: Path, isolated_config: Path) -> Path:
     """A SEV1 incident (an update every 30 minutes by the default policy) declared 45
-    minutes ago, with no update sent: the update is 15 minutes late."""
+    minutes ago, with no update sent: the update is 15 minutes late (or as late as the
+    test's `incident` parameter says, in ms: negative is not due yet)."""
+    late_ms = getattr(request, "param", LATE_BY_MIN * 60_000)
     (isolated_config / "profile.json").write_text('{"name": "Ann IC"}')
     path = tmp_path / "inc.db"
-    declared = int(time.time() * 1000) - (30 + LATE_BY_MIN) * 60_000
+    declared = int(time.time() * 1000) - 30 * 60_000 - late_ms
     Session.create(
         path, PASSPHRASE, kdf="interactive", codename=CODENAME, title="Replica export",
         severity=1, declared_at=declared,
@@ -79,3 +81,14 @@ def test_u_drafts_the_update_and_U_records_it_sent(console, warroom, send: str) 
     assert sum(t.startswith("Stakeholder update sent") for t in texts) == 1, texts
     status = json.loads(warroom("status", "--format", "json"))
     assert status["late"] is False, status
+
+
+@pytest.mark.parametrize("incident", [-8_000], indirect=True)
+def test_the_header_turns_loud_when_the_update_falls_due_with_no_key(console) -> None:
+    """Due 8 s after declaring: the header says so within a second of it, untouched
+    (its countdown is redrawn when its words change, not on the app's minute tick)."""
+    term = console(120, 40)
+    assert header(term).count("update due in 1 min") == 1, header(term)
+    term.wait_for("update LATE 1 min", timeout=20)
+    assert reversed_text(term, "update LATE 1 min")
+    assert header(term).count("update") == 1
