@@ -12,7 +12,9 @@ Once: the channel's id is recorded in the file (`record_room`: Session.record_ro
 a `chat.room` event) the moment Slack gives it, and a delivery of an integration
 whose room is known skips the create. A create answered `name_taken` with no id
 recorded (a crash between Slack making the channel and the record) finds the
-channel by name (conversations.list, at most LIST_PAGES pages). Setting the topic
+channel by name (conversations.list, at most LIST_PAGES pages): only a private one
+the bot is in, made since the item was queued (a channel of the codename's name
+that anyone else made first is never the room). Setting the topic
 and inviting again are harmless, so a delivery tried again after a failure halfway
 makes no second channel.
 """
@@ -42,6 +44,8 @@ MEMBER_ID = re.compile(r"@?([UW](?=[A-Z]*[0-9])[A-Z0-9]{2,30})")
 """A handle that is a Slack member id (U012AB3CD, @W0123ABCD: U or W, then capital
 letters and digits, at least one digit); other handles are skipped, not guessed at."""
 LIST_PAGES = 20
+CLOCK_SLACK_MS = 5 * 60_000
+"""How far Slack's clock (a channel's `created`) may be behind ours."""
 """conversations.list pages read looking for a channel by name (200 channels each)."""
 TRANSIENT = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
@@ -50,6 +54,15 @@ TRANSIENT = frozenset(
 HARMLESS = frozenset({"already_in_channel", "cant_invite_self"})
 """conversations.invite's errors that leave the room as it should be."""
 _WORD = re.compile(r"[a-z0-9_]{1,64}")
+_NOT_IN_NAME = re.compile(r"[^a-z0-9_-]+")
+SLACK_NAME_CHARS = 80
+
+
+def channel_name(codename: str) -> str:
+    """The Slack channel name for a codename: lower-case letters, digits, `-` and `_`
+    (anything else becomes `-`), at most SLACK_NAME_CHARS; "" if nothing is left."""
+    name = _NOT_IN_NAME.sub("-", codename.strip().lower()).strip("-")
+    return name[:SLACK_NAME_CHARS].rstrip("-")
 
 
 def member_ids(people: Iterable[Person]) -> tuple[list[str], int]:
@@ -102,7 +115,7 @@ def _room(
     if not channel:
         outcome, data = calls.send(slack_create(service, name))
         if data.get("error") == "name_taken":
-            outcome, channel = _find(service, name, calls)
+            outcome, channel = _find(service, name, item.queued_at, calls)
         elif outcome.delivered:
             channel = _channel_id(data.get("channel"))
             if not channel:
@@ -121,8 +134,11 @@ def _room(
     return Outcome(True, calls.spent, outcome.status)
 
 
-def _find(service: Integration, name: str, calls: _Calls) -> tuple[Outcome, str]:
-    """The channel named `name` among those the bot sees (the one it made before)."""
+def _find(service: Integration, name: str, since_ms: int, calls: _Calls) -> tuple[Outcome, str]:
+    """The private channel named `name` that the bot made for this item before (a crash
+    between Slack making it and its record): one the bot is a member of, made no
+    earlier than the item was queued. A public channel of that name, or an older one,
+    is never taken for the room: whoever knows the codename can make a channel of it."""
     cursor = ""
     for _ in range(LIST_PAGES):
         outcome, data = calls.send(slack_list(service, cursor))
@@ -131,15 +147,29 @@ def _find(service: Integration, name: str, calls: _Calls) -> tuple[Outcome, str]
         channels = data.get("channels")
         for channel in channels if isinstance(channels, list) else []:
             if isinstance(channel, dict) and channel.get("name") == name:
-                found = _channel_id(channel)
+                found = _channel_id(channel) if _ours(channel, since_ms) else ""
                 if found:
                     return outcome, found
         meta = data.get("response_metadata")
         cursor = meta.get("next_cursor", "") if isinstance(meta, dict) else ""
         if not cursor or not isinstance(cursor, str):
             break
-    why = f"{service.kind} answered name_taken, and no channel it sees has that name"
+    why = (
+        f"{service.kind} answered name_taken: a channel named {name} exists that is not "
+        "the room made for this incident (not private, not the bot's, or older): "
+        "rename or archive it in Slack, then run `warroom chat room` again"
+    )
     return _final(outcome, why), ""
+
+
+def _ours(channel: dict[str, Any], since_ms: int) -> bool:
+    created = channel.get("created")
+    return (
+        channel.get("is_private") is True
+        and channel.get("is_member") is True
+        and type(created) is int
+        and created * 1000 >= since_ms - CLOCK_SLACK_MS
+    )
 
 
 def _channel_id(channel: object) -> str:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from warroom.chatroom import deliver_item, member_ids
+from warroom.chatroom import channel_name, deliver_item, member_ids
 from warroom.comms import chat_findings
 from warroom.delivery import Outcome, deliver
 from warroom.device import config_dir
@@ -170,7 +170,9 @@ def room(session: Session, topic: str | None = None) -> RoomQueued:
             "`warroom notify add PATH --kind slack-bot --secret-file F`"
         )
     users, skipped = member_ids(session.state.people.values())
-    name = codename.strip().lower()
+    name = channel_name(codename)
+    if not name:
+        raise SessionError(f"the codename {codename!r} makes no Slack channel name")
     body = {"name": name, "topic": topic, "users": users, "skipped": skipped}
     queued = [
         session.queue_message(

@@ -125,7 +125,7 @@ def slack_invite(item: Integration, channel: str, users: list[str]) -> Request:
 def slack_list(item: Integration, cursor: str = "") -> Request:
     """One page of the channels the bot can see (a read method: a GET query)."""
     args: dict[str, Any] = {
-        "types": "private_channel,public_channel",
+        "types": "private_channel",
         "exclude_archived": "true",
         "limit": 200,
     }

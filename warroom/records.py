@@ -183,7 +183,8 @@ class Integration:
     name: str = ""
     url: str = ""
     """An endpoint that is not secret: PagerDuty's or Slack's API base, if not the default."""
-    secret: str = ""
+    secret: str = field(default="", repr=False)
+    """Never in a repr: a traceback that shows locals must not show a key or token."""
     added_by: str = ""
     added_at: int = 0
     room: str = ""

@@ -45,14 +45,14 @@ def header_text(
         (f"SEV{inc.severity}", "bold reverse" if inc.severity <= 2 else "bold"),
     ]
     late = update is not None and bool(update[1])
-    if late:  # loud and early: a header line is cut at the terminal's width
-        parts.append(update)
     if rollbacks:
         more = f" +{len(rollbacks) - 1}" if len(rollbacks) > 1 else ""
         parts.append((f"  ROLLED BACK: device {rollbacks[0].device[:8]}{more}", "bold reverse"))
     if forks:
         more = f" +{len(forks) - 1}" if len(forks) > 1 else ""
         parts.append((f"  FORK: device {forks[0][:8]}{more}", "bold reverse"))
+    if late:  # loud and early, after the integrity alarms only: a line is cut at its width
+        parts.append(update)
     parts += [
         f"  {inc.kind}  {inc.status}  +{since}",
     ]

@@ -191,15 +191,16 @@ def test_name_taken_with_no_recorded_id_is_found_by_name(cli, roomy: tuple[Path,
     """A crash between Slack making the channel and the file recording it: the create
     is answered name_taken, and the channel is found in the bot's list, page by page."""
     path, port = roomy
+    now = int(time.time())
     pages = [
         {
             "ok": True,
-            "channels": [{"id": "C0OTHER11", "name": "amber-heron-old"}],
+            "channels": [{"id": "C0OTHER11", "name": "amber-heron-old", **ours(now)}],
             "response_metadata": {"next_cursor": "page-2"},
         },
         {
             "ok": True,
-            "channels": [{"id": CHANNEL, "name": "amber-heron"}],
+            "channels": [{"id": CHANNEL, "name": "amber-heron", **ours(now)}],
             "response_metadata": {"next_cursor": ""},
         },
     ]
@@ -223,12 +224,62 @@ def test_name_taken_with_no_recorded_id_is_found_by_name(cli, roomy: tuple[Path,
     ]
     first, second = server.calls("/conversations.list")
     assert first == {
-        "types": "private_channel,public_channel",
+        "types": "private_channel",
         "exclude_archived": "true",
         "limit": "200",
     }
     assert second == {**first, "cursor": "page-2"}
     assert {b["channel"] for b in server.calls("/conversations.invite")} == {CHANNEL}
+
+
+def ours(created: int) -> dict:
+    """What conversations.list says of a private channel the bot is in, made at `created`."""
+    return {"is_private": True, "is_member": True, "created": created}
+
+
+@pytest.mark.parametrize(
+    "theirs",
+    [
+        {"is_private": False, "is_member": True},  # someone's public channel of the name
+        {"is_private": True, "is_member": False},  # a private channel the bot is not in
+        {"is_private": True, "is_member": True, "created": 1_500_000_000},  # an old room
+    ],
+    ids=["public", "not-a-member", "older"],
+)
+def test_name_taken_by_a_channel_not_made_for_this_room_is_never_used(
+    cli, roomy: tuple[Path, int], theirs: dict
+) -> None:
+    """Whoever knows the codename can make a channel of that name first: the room is
+    never one the bot did not make for this incident, and nothing is posted to it."""
+    path, port = roomy
+    channel = {"id": "C0PUBLIC1", "name": "amber-heron", "created": int(time.time()), **theirs}
+    taken = (200, {}, {"ok": False, "error": "name_taken"})
+    listing = (200, {}, {"ok": True, "channels": [channel]})
+    with recording_server(port) as server:
+        slack(server, conversations__create=[taken], conversations__list=[listing])
+        proc = cli("chat", "room", path)
+        assert proc.returncode == 1, proc.stderr
+        assert "a channel named amber-heron exists that is not the room" in proc.stderr
+        sent = cli("chat", "send", path, "-", input=f"{PREFIX}: bridge at 14:00")
+    assert server.methods == ["/conversations.create", "/conversations.list"]
+    assert sent.returncode == 2, sent.stderr  # no room, no webhook: nowhere to send
+    shown = json.loads(ok(cli("notify", "list", path, "--format", "json")).stdout)
+    assert [i["room"] for i in shown] == [""]
+
+
+def test_the_channel_is_named_by_the_codename_made_fit_for_slack(cli, tmp_path: Path) -> None:
+    path = tmp_path / "odd.db"
+    ok(cli("init", path, "--kdf", "interactive", "--codename", "Amber Heron / ÉTÉ 2026!"))
+    token = private(tmp_path / "bot-token", BOT_TOKEN)
+    port = free_port()
+    ok(cli("notify", "add", path, "--kind", "slack-bot", "--secret-file", token,
+           "--url", f"http://127.0.0.1:{port}"))  # fmt: skip
+    with recording_server(port) as server:
+        slack(server)
+        ok(cli("chat", "room", path))
+    assert server.calls("/conversations.create") == [
+        {"name": "amber-heron-t-2026", "is_private": True}
+    ]
 
 
 def test_a_slack_refusal_fails_for_good_and_says_so(cli, roomy: tuple[Path, int]) -> None:
@@ -271,7 +322,14 @@ def test_the_bot_token_is_only_ever_in_the_authorization_header(
     with recording_server(port) as server:
         slack(server, conversations__create=[(200, {}, {"ok": False, "error": "name_taken"})])
         server.routes["/conversations.list"] = [
-            (200, {}, {"ok": True, "channels": [{"id": CHANNEL, "name": "amber-heron"}]})
+            (
+                200,
+                {},
+                {
+                    "ok": True,
+                    "channels": [{"id": CHANNEL, "name": "amber-heron", **ours(int(time.time()))}],
+                },
+            )
         ]
         proc = cli.start("chat", "room", path)
         argv: list[str] = []
