@@ -309,6 +309,7 @@ class WarroomApp(App):
 
     def _close_session(self) -> None:
         self.syncer.stop()
+        self.pager.stop()
         if self.session is not None:
             session, self.session = self.session, None
             session.close()
@@ -321,6 +322,7 @@ class WarroomApp(App):
         session, self.session = self.session, None
         self.signature_problems = []
         self.syncer.stop()
+        self.pager.stop()
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(UnlockScreen())
@@ -386,8 +388,8 @@ class WarroomApp(App):
     def outbox_flushed(self, message: messages.OutboxFlushed) -> None:
         if message.session is not self.session:
             return
-        self.pager.finished(message.session)
         self.poll()  # what the flush recorded, shown now rather than at the next poll
+        self.pager.finished(message.session)  # after the poll: it reads what waits
         for about in message.delivered:
             show_result(self, f"Delivered: {about}")
         for about in message.waiting:
@@ -400,7 +402,7 @@ class WarroomApp(App):
     def outbox_failed(self, message: messages.OutboxFailed) -> None:
         if message.session is not self.session:
             return
-        self.pager.finished(message.session)
+        self.pager.finished(message.session, retry=False)  # the next `p` tries again
         show_result(self, message.reason, "error", timeout=30)
 
     def action_export_drafts(self) -> None:

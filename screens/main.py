@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,10 +28,13 @@ from .safe import assemble, show_result
 from .syncing import sync_text
 from .widgets.checklist import ChecklistPane
 from .widgets.drafts import DraftsPane
-from .widgets.header import IncidentHeader, countdown_changes_in
+from .widgets.header import IncidentHeader, countdown_changes_in, update_text
 from .widgets.keyhints import KeyHints
 from .widgets.roster import RosterBox, RosterPane
 from .widgets.timeline import TimelineView
+
+if TYPE_CHECKING:
+    from warroom.rules.model import KeyLookup  # the rules are not needed for the first paint
 
 PANES = {  # pane name -> (the widget that takes focus, the box marked active)
     "checklist": ("#checklist-list", "#checklist"),
@@ -59,6 +62,7 @@ class MainScreen(Screen):
         self._input_mode: str | None = None
         self._return_focus: Widget | None = None
         self._stale = False
+        self._counting = False  # the update countdown shows from just after the first paint
         self._countdown: Timer | None = None  # the header's update countdown's next change
         self.hash_jobs: list[HashJob] = []
         """Evidence files being hashed: their workers run here, so closing the
@@ -90,6 +94,13 @@ class MainScreen(Screen):
         self.refresh_panes()
         self.action_focus_pane("checklist")
         self.apply_layout()
+        self.call_after_refresh(self._start_countdown)
+
+    def _start_countdown(self) -> None:
+        """After the first paint: the update countdown needs the policy, and with it
+        the comms rules (20-30 ms of imports and parsing not spent before it)."""
+        self._counting = True
+        self.refresh_header()
 
     # -- state to screen -------------------------------------------------------
 
@@ -105,8 +116,10 @@ class MainScreen(Screen):
         self.query_one(TimelineView).set_flagged({(p.device, p.seq) for p in problems})
         now = self.app.now_ms()
         sync = sync_text(self.app.syncer.refresh(self.session), now)
-        self.query_one(IncidentHeader).show(self.session, now, len(problems), sync)
-        self._arm_countdown(now)
+        update = update_text(self.session, now) if self._counting else None
+        self.query_one(IncidentHeader).show(self.session, now, len(problems), sync, update)
+        if self._counting:
+            self._arm_countdown(now)
 
     def _arm_countdown(self, now: int) -> None:
         """Redraw the header when the update countdown's words next change (the app's
@@ -300,7 +313,30 @@ class MainScreen(Screen):
         )
         if draft_id is None:
             show_result(self.app, "Select the update's draft first (4)", "warning")
-        elif self.write(lambda: self.session.send_update(draft_id)):
+        else:
+            self.look_up_keys(draft_id)
+
+    @work(thread=True, exclusive=True, group="update-sent", exit_on_error=False)
+    def look_up_keys(self, draft_id: str) -> None:
+        """The draft's recipients' keys, looked up with gpg off the UI thread (as the
+        export does): an email update to someone outside is checked as the CLI checks it."""
+        from warroom import comms
+
+        state = self.session.state
+        keys: KeyLookup | None = None
+        try:
+            keys = comms.key_lookup(self.app.keyring.resolve, state)
+            draft = state.drafts.get(draft_id)
+            if draft is not None:
+                comms.review(state, self.session.policy, draft, keys)  # looked up once each
+        except Exception:  # noqa: BLE001 - no gpg: the rules then say which key is missing
+            keys = None
+        self.post_message(messages.UpdateKeysFound(draft_id, keys))
+
+    @on(messages.UpdateKeysFound)
+    def update_keys_found(self, message: messages.UpdateKeysFound) -> None:
+        draft_id = message.draft_id
+        if self.write(lambda: self.session.send_update(draft_id, keys=message.keys)):
             show_result(self.app, f"Stakeholder update {draft_id} recorded as sent")
 
     def action_new_draft(self) -> None:

@@ -19,7 +19,7 @@ from textual.message import Message
 from .safe import assemble
 
 if TYPE_CHECKING:
-    from warroom.rules.model import KeyStatus
+    from warroom.rules.model import KeyLookup, KeyStatus
     from warroom.session import Problem, Session
     from warroom.sync.runner import Round
 
@@ -107,6 +107,16 @@ class OutboxFailed(Message):
 
     session: Session
     reason: str
+
+
+@dataclass
+class UpdateKeysFound(Message):
+    """The keys of a stakeholder update's recipients, looked up (the main screen, `U`):
+    `keys` answers from what was found, without asking gpg again."""
+
+    draft_id: str
+    keys: KeyLookup | None
+    """None: no keyring to ask (no gpg)."""
 
 
 @dataclass

@@ -125,22 +125,35 @@ class Replica:
         threading.Thread(target=run, name="warroom-unlock", daemon=True).start()
         return future
 
-    @contextlib.contextmanager
-    def sibling(self) -> Iterator[Self]:
+    def sibling(self) -> contextlib.AbstractContextManager[Self]:
         """This incident unlocked again, on a connection of its own, for a worker
         thread: the same key and device, no passphrase asked again. What it writes
-        reaches this session as another process's rows do (its poll). Closed at the
-        end of the block, saving no checkpoint (this session saves them)."""
-        store = open_store(self.path)
-        try:
-            twin = type(self)(store, self.header, self.ledger.data_key, self.device, check=False)
-        except BaseException:
-            store.close()
-            raise
-        try:
-            yield twin
-        finally:
-            twin.ledger.close()
+        reaches this session as another process's rows do (its poll). What it needs
+        is taken now, on the caller's thread (this session may be closed by the time
+        the worker enters the block); the block opens the file, and its end closes it,
+        saving no checkpoint (this session saves them)."""
+        cls, path, header, key, device = (
+            type(self),
+            self.path,
+            self.header,
+            self.ledger.data_key,
+            self.device,
+        )
+
+        @contextlib.contextmanager
+        def opened() -> Iterator[Self]:
+            store = open_store(path)
+            try:
+                twin = cls(store, header, key, device, check=False)
+            except BaseException:
+                store.close()
+                raise
+            try:
+                yield twin
+            finally:
+                twin.ledger.close()
+
+        return opened()
 
     def close(self) -> None:
         """Save a checkpoint if the last one is stale (`save_checkpoint`), then close."""

@@ -97,7 +97,10 @@ class IncidentHeader(Static):
         now_ms: int,
         problems: int,
         sync: tuple[str, str] | None = None,
+        update: tuple[str, str] | None = None,
     ) -> None:
+        """`update`: update_text's part, or None (the main screen leaves it out of its
+        first paint: the policy it needs loads the comms rules)."""
         forks = sorted({p.device for p in session.problems if p.reason == FORKED})
         text = header_text(
             session.state,
@@ -107,7 +110,7 @@ class IncidentHeader(Static):
             session.rollbacks,
             forks,
             sync,
-            update_text(session, now_ms),
+            update,
         )
         if text.markup != self._shown:  # a quiet terminal: send nothing that did not change
             self._shown = text.markup
