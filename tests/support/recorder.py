@@ -13,6 +13,7 @@ import contextlib
 import http.server
 import json
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ class Recorder:
     """Answers for one path (its query left out), in turn, before `answers`."""
     default: Answer = (202, {})
     """The answer when nothing else says what to answer."""
+    delay: float = 0.0
+    """Seconds each request waits (recorded at once) before it is answered: a slow
+    service."""
 
     @property
     def url(self) -> str:
@@ -76,6 +80,7 @@ def recording_server(port: int = 0) -> Iterator[Recorder]:
             with lock:
                 recorder.seen.append((self.path, dict(self.headers), body))
                 status, headers, *rest = recorder.answer(self.path)
+            time.sleep(recorder.delay)
             data = json.dumps(rest[0]).encode() if rest else b"{}"
             self.send_response(status)
             for name, value in headers.items():

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 from recorder import recording_server
 
 CODENAME = "amber-heron"  # conftest
+PASSPHRASE = "terminal: correct horse battery staple"  # conftest
 TITLE = "Replica export"  # the incident's private title (conftest): never paged
 DELIVERED = "Delivered: page Ann IC via pagerduty on-call"
 
@@ -94,3 +96,34 @@ def test_p_outside_the_roster_asks_for_a_selection(console) -> None:
     term.burst("1p")  # the checklist has focus
     term.wait_for("Select a role or a person to page (2)")
     assert term.count("(paged)") == 0
+
+
+def test_a_lock_while_a_page_is_on_its_way_does_not_stop_later_pages(
+    console, incident, passfile, console_env, tmp_path
+) -> None:
+    """Locked while a delivery waits on a slow service, then unlocked: the next `p`
+    still delivers (the flush under way no longer counts as running)."""
+    key = tmp_path / "routing-key"
+    key.write_text("R" * 32 + "\n")
+    with recording_server() as server:
+        add_ann(incident, passfile, console_env)
+        subprocess.run(
+            [sys.executable, "-m", "warroom", "notify", "add", str(incident),
+             "--passphrase-file", str(passfile), "--kind", "pagerduty", "--url", server.url,
+             "--secret-file", str(key), "--name", "on-call"],
+            env=console_env, capture_output=True, check=True, timeout=60,
+        )  # fmt: skip
+        server.delay = 2.0
+        term = console(120, 40)
+        term.burst("2p")
+        term.wait_until(lambda: len(server.seen) == 1)  # on its way, not answered yet
+        term.burst("\x0c")  # ctrl+l
+        term.wait_for("passphrase")
+        term.burst(PASSPHRASE + "\r")
+        term.wait_for(CODENAME)
+        time.sleep(server.delay + 0.5)  # the first delivery ends while the console is locked
+        server.delay = 0.0
+        term.burst("2p")
+        term.wait_until(lambda: len(server.seen) == 2, timeout=15)
+        term.wait_for(DELIVERED)
+    assert [body["event_action"] for _, _, body in server.seen] == ["trigger", "trigger"]
