@@ -12,6 +12,7 @@ from warroom.events import ROLES
 from warroom.state import IncidentState, Step
 
 from ..safe import assemble, literal
+from .quiet_option_list import QuietOptionList
 
 MARKS = {"todo": "[ ]", "doing": "[~]", "done": "[x]", "skipped": "[-]"}
 
@@ -42,7 +43,7 @@ class ChecklistPane(Vertical):
     BORDER_TITLE = "1 Checklist"
 
     def compose(self) -> ComposeResult:
-        yield OptionList(id="checklist-list")
+        yield QuietOptionList(id="checklist-list")
         yield Static(id="step-details")
 
     @property

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from warroom.sanitize import one_line
@@ -20,6 +19,7 @@ from warroom.state import Draft
 from warroom.timefmt import strf
 
 from ..safe import assemble
+from .quiet_option_list import QuietOptionList
 
 if TYPE_CHECKING:  # the comms rules load with the first draft, not for the first paint
     from warroom.rules.model import KeyStatus
@@ -84,7 +84,7 @@ def _keys_not_checked(address: str) -> KeyStatus:
     return KeyStatus(address, "unavailable", detail=KEYS_NOT_CHECKED)
 
 
-class DraftsPane(OptionList):
+class DraftsPane(QuietOptionList):
     BORDER_TITLE = "4 Drafts"
 
     _shown: tuple | None = None

@@ -16,6 +16,7 @@ from warroom.state import IncidentState, Person
 from warroom.timefmt import strf
 
 from ..safe import assemble
+from .quiet_option_list import QuietOptionList
 
 KEY_ROLES = ("ic", "scribe", "external-liaison")
 """Roles an incident cannot run well without: IC, scribe, comms."""
@@ -82,7 +83,7 @@ def person_details(person: Person) -> Text:
     return text
 
 
-class RosterPane(OptionList):
+class RosterPane(QuietOptionList):
     """The list of roles and people (focused with 2)."""
 
     _shown: tuple | None = None
