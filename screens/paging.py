@@ -67,11 +67,11 @@ class Pager:
         """A flush of `session` ended: flush again if asked meanwhile, else (`retry`)
         when the first of this device's waiting messages may be tried again."""
         self.running = False
-        if not retry:
-            return
-        if self.again:
+        if self.again:  # a page queued while this flush ran (even one that failed)
             self.again = False
             self.flush(session)
+            return
+        if not retry:
             return
         me = session.device.public_key.hex()
         waits = [
@@ -114,7 +114,9 @@ class Pager:
         except SessionError as exc:
             self.app.post_message(messages.OutboxFailed(session, str(exc)))
         except Exception as exc:  # noqa: BLE001 - a worker must report, never die silently
-            self.app.post_message(messages.OutboxFailed(session, f"delivery failed: {exc}"))
+            # Its name only: an unexpected error's words may hold a webhook's URL.
+            why = f"delivery failed ({type(exc).__name__})"
+            self.app.post_message(messages.OutboxFailed(session, why))
         else:
             self.app.post_message(
                 messages.OutboxFlushed(
