@@ -28,7 +28,7 @@ from .safe import assemble, show_result
 from .syncing import sync_text
 from .widgets.checklist import ChecklistPane
 from .widgets.drafts import DraftsPane
-from .widgets.header import IncidentHeader, countdown_changes_in, update_text
+from .widgets.header import IncidentHeader, update_text
 from .widgets.keyhints import KeyHints
 from .widgets.roster import RosterBox, RosterPane
 from .widgets.timeline import TimelineView
@@ -116,20 +116,19 @@ class MainScreen(Screen):
         self.query_one(TimelineView).set_flagged({(p.device, p.seq) for p in problems})
         now = self.app.now_ms()
         sync = sync_text(self.app.syncer.refresh(self.session), now)
-        update = update_text(self.session, now) if self._counting else None
+        update, changes_in = update_text(self.session, now) if self._counting else (None, None)
         self.query_one(IncidentHeader).show(self.session, now, len(problems), sync, update)
-        if self._counting:
-            self._arm_countdown(now)
+        self._arm_countdown(changes_in)
 
-    def _arm_countdown(self, now: int) -> None:
-        """Redraw the header when the update countdown's words next change (the app's
-        tick is once a minute, at any second: late would show up to a minute late)."""
+    def _arm_countdown(self, changes_in: int | None) -> None:
+        """Redraw the header when the update countdown's words next change, in
+        `changes_in` ms (the app's tick is once a minute, at any second: late would
+        show up to a minute late)."""
         if self._countdown is not None:
             self._countdown.stop()
             self._countdown = None
-        wait = countdown_changes_in(self.session, now)
-        if wait is not None:
-            self._countdown = self.set_timer(wait / 1000 + 0.05, self.refresh_header)
+        if changes_in is not None:
+            self._countdown = self.set_timer(changes_in / 1000 + 0.05, self.refresh_header)
 
     def state_changed(self) -> None:
         """Fold what changed into the panes: called after our writes and others'.

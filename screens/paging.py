@@ -73,14 +73,11 @@ class Pager:
             return
         if not retry:
             return
-        me = session.device.public_key.hex()
-        waits = [
-            i.next_at
-            for i in session.state.outbox.values()
-            if i.status == "queued" and i.device == me
-        ]
-        if waits:
-            self._retry_at(session, min(waits))
+        from warroom import outbox  # loaded by the flush that just ended
+
+        at = outbox.next_try(session)
+        if at is not None:
+            self._retry_at(session, at)
 
     def stop(self) -> None:
         """Locked or closed: no more flushes, no retries (a running one's result is

@@ -62,18 +62,24 @@ class Flushed:
     """Failed for now, and why: tried again at the next flush after their wait."""
 
 
+def _queued_here(session: Session) -> Iterator[OutboxItem]:
+    """This device's queued messages: the ones it delivers."""
+    me = session.device.public_key.hex()
+    return (i for i in session.state.outbox.values() if i.status == "queued" and i.device == me)
+
+
 def due(session: Session, now_ms: int | None) -> list[OutboxItem]:
     """This device's queued messages whose wait is over (`now_ms` None: all of them),
     oldest first."""
-    me = session.device.public_key.hex()
     return sorted(
-        (
-            i
-            for i in session.state.outbox.values()
-            if i.status == "queued" and i.device == me and (now_ms is None or i.next_at <= now_ms)
-        ),
+        (i for i in _queued_here(session) if now_ms is None or i.next_at <= now_ms),
         key=lambda i: (i.queued_at, i.id),
     )
+
+
+def next_try(session: Session) -> int | None:
+    """When the first of this device's queued messages may be tried (ms), or None."""
+    return min((i.next_at for i in _queued_here(session)), default=None)
 
 
 def page(session: Session, who: str, message: str = "") -> list[str]:

@@ -66,22 +66,18 @@ def header_text(
     return assemble(*parts)
 
 
-def update_text(session: Session, now_ms: int) -> tuple[str, str] | None:
+def update_text(session: Session, now_ms: int) -> tuple[tuple[str, str] | None, int | None]:
     """The countdown to the next stakeholder update (the policy's interval for the
-    incident's severity), loud when late; None when the severity has no rhythm."""
+    incident's severity) and its style, loud when late; and the milliseconds until its
+    words next change (a minute turns, or it falls due), within the next minute. Both
+    None when the severity has no rhythm."""
     rhythm = updates.rhythm(session.state, session.policy)
-    if rhythm.due_at is None:
-        return None
-    return (f"  {updates.countdown(rhythm, now_ms)}", "bold reverse" if rhythm.late(now_ms) else "")
-
-
-def countdown_changes_in(session: Session, now_ms: int) -> int | None:
-    """Milliseconds until the countdown's words next change (its minute turns, or it
-    becomes late), within the next minute; None when there is no rhythm."""
-    left = updates.rhythm(session.state, session.policy).left_ms(now_ms)
+    left = rhythm.left_ms(now_ms)
     if left is None:
-        return None
-    return left % updates.MINUTE_MS or updates.MINUTE_MS
+        return None, None
+    style = "bold reverse" if rhythm.late(now_ms) else ""
+    part = (f"  {updates.countdown(rhythm, now_ms)}", style)
+    return part, left % updates.MINUTE_MS or updates.MINUTE_MS
 
 
 class IncidentHeader(Static):

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from typing import Self
 
-from textual import events
 from textual.geometry import Region
 from textual.widgets import OptionList
 
+from .quiet_focus import QuietFocus
 
-class QuietOptionList(OptionList):
+
+class QuietOptionList(QuietFocus, OptionList):
     _restyling = False  # a focus change is under way: its whole repaints are left out
 
     def watch_has_focus(self, has_focus: bool) -> None:
@@ -40,24 +41,10 @@ class QuietOptionList(OptionList):
 
     def refresh(self, *regions: Region, **options: bool) -> Self:
         if self._restyling and not regions and not options:
-            return self  # _on_focus/_on_blur repaint the highlighted option's lines
+            return self  # _focus_changed repaints the highlighted option's lines
         return super().refresh(*regions, **options)
 
-    def _on_focus(self, event: events.Focus) -> None:
-        event.prevent_default()  # Widget's handler repaints everything
-        self.has_focus = True
-        self._refresh_highlighted()
-        if self.parent is not None:
-            self.parent.post_message(events.DescendantFocus(self))
-
-    def _on_blur(self, event: events.Blur) -> None:
-        event.prevent_default()
-        self.has_focus = False
-        self._refresh_highlighted()
-        if self.parent is not None:
-            self.parent.post_message(events.DescendantBlur(self))
-
-    def _refresh_highlighted(self) -> None:
+    def _focus_changed(self) -> None:
         index = self.highlighted
         if index is None or not self.is_mounted:
             return

@@ -15,15 +15,16 @@ resizing still repaint the whole widget.
 
 from __future__ import annotations
 
-from textual import events
 from textual.document._document import EditResult, Selection
 from textual.document._edit import Edit
 from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.widgets import TextArea
 
+from .quiet_focus import QuietFocus
 
-class QuietTextArea(TextArea):
+
+class QuietTextArea(QuietFocus, TextArea):
     selection = reactive(Selection(), init=False, always_update=True, repaint=False)
 
     _in_edit = False  # class defaults: TextArea's __init__ already moves the cursor
@@ -58,20 +59,6 @@ class QuietTextArea(TextArea):
             self._refresh_rows(first, max(edit.bottom[0], result.end_location[0]))
         self._refresh_selections(*moved)
         return result
-
-    def _on_focus(self, event: events.Focus) -> None:
-        event.prevent_default()  # Widget's handler repaints everything
-        self.has_focus = True
-        self._focus_changed()
-        if self.parent is not None:
-            self.parent.post_message(events.DescendantFocus(self))
-
-    def _on_blur(self, event: events.Blur) -> None:
-        event.prevent_default()
-        self.has_focus = False
-        self._focus_changed()
-        if self.parent is not None:
-            self.parent.post_message(events.DescendantBlur(self))
 
     def _focus_changed(self) -> None:
         self._line_cache.clear()  # its keys do not include focus

@@ -30,6 +30,17 @@ def add_ann(incident, passfile, env) -> None:  # noqa: ANN001
     )  # fmt: skip
 
 
+def add_on_call(incident, passfile, env, url: str, key) -> None:  # noqa: ANN001
+    """Ann IC holding the IC role, and a PagerDuty integration "on-call" at `url`."""
+    add_ann(incident, passfile, env)
+    subprocess.run(
+        [sys.executable, "-m", "warroom", "notify", "add", str(incident),
+         "--passphrase-file", str(passfile), "--kind", "pagerduty", "--url", url,
+         "--secret-file", str(key), "--name", "on-call"],
+        env=env, capture_output=True, check=True, timeout=60,
+    )  # fmt: skip
+
+
 def timeline_texts(warroom) -> list[str]:  # noqa: ANN001
     return [e["text"] for e in json.loads(warroom("timeline", "--format", "json"))]
 
@@ -41,13 +52,7 @@ def test_p_on_a_role_pages_its_holder_once(  # noqa: PLR0913
     key = tmp_path / "routing-key"
     key.write_text("R" * 32 + "\n")
     with recording_server() as server:
-        add_ann(incident, passfile, console_env)
-        subprocess.run(
-            [sys.executable, "-m", "warroom", "notify", "add", str(incident),
-             "--passphrase-file", str(passfile), "--kind", "pagerduty", "--url", server.url,
-             "--secret-file", str(key), "--name", "on-call"],
-            env=console_env, capture_output=True, check=True, timeout=60,
-        )  # fmt: skip
+        add_on_call(incident, passfile, console_env, server.url, key)
         term = console(120, 40)
         assert term.count("Ann IC (joined)") == 1, term.screen_dump()
         getattr(term, send)("2p")  # the roster, then page its first line: the IC role
@@ -106,13 +111,7 @@ def test_a_lock_while_a_page_is_on_its_way_does_not_stop_later_pages(
     key = tmp_path / "routing-key"
     key.write_text("R" * 32 + "\n")
     with recording_server() as server:
-        add_ann(incident, passfile, console_env)
-        subprocess.run(
-            [sys.executable, "-m", "warroom", "notify", "add", str(incident),
-             "--passphrase-file", str(passfile), "--kind", "pagerduty", "--url", server.url,
-             "--secret-file", str(key), "--name", "on-call"],
-            env=console_env, capture_output=True, check=True, timeout=60,
-        )  # fmt: skip
+        add_on_call(incident, passfile, console_env, server.url, key)
         server.delay = 2.0
         term = console(120, 40)
         term.burst("2p")
