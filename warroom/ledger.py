@@ -613,17 +613,13 @@ class Ledger:
         kek = crypto.derive_kek(new_passphrase, salt, *costs)
         wrapped = crypto.seal(kek, self._key, crypto.wrap_aad(old.incident_id, salt, costs))
         try:
-            # Zero what the old header leaves behind in the page, and fold the WAL into
-            # the file: the old wrapped key must not stay readable beside the new one.
-            self.store.db.execute("PRAGMA secure_delete=ON")
-            self.store.set_meta({"salt": salt, "wrapped_key": wrapped})
+            # The old wrapped key must not stay readable beside the new one.
+            self.store.overwrite_meta({"salt": salt, "wrapped_key": wrapped})
         except (StoreError, sqlite3.Error) as exc:
             raise SessionError(
                 f"{self.store.path}: the passphrase was not changed: {exc}"
             ) from None
         self.header = dataclasses.replace(old, salt=salt, wrapped_key=wrapped)
-        with contextlib.suppress(sqlite3.Error):  # another reader may hold it back: later
-            self.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     def close(self) -> None:
         if self._heads_dirty:

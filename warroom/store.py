@@ -14,6 +14,10 @@ file, a read-only directory or file system) is opened read-only: reading command
 work, and a write is refused with the reason before anything is written. A write
 that fails (a full disk) rolls back and says so in one line: StoreError is a
 SessionError, so the command line and the console show it as they show bad input.
+
+Over 500 lines: it is one job, every SQL statement the incident file is read or
+written by (the rows, the checkpoints, the bulk import, the write transaction), so
+a reviewer of what touches the file reads this module and no other.
 """
 
 from __future__ import annotations
@@ -318,6 +322,15 @@ class Store:
             self.db["meta"].upsert_all(
                 [{"key": k, "value": v} for k, v in values.items()], pk="key"
             )
+
+    def overwrite_meta(self, values: dict[str, Any]) -> None:
+        """set_meta leaving no copy of the old values readable: the page they leave
+        is zeroed (secure_delete) and the WAL folded into the file after the commit
+        (another reader may hold that back; SQLite then does it later)."""
+        self.db.execute("PRAGMA secure_delete=ON")
+        self.set_meta(values)
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     # -- writing ---------------------------------------------------------
 
