@@ -14,6 +14,8 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+from warroom import store
+
 EVIDENCE_KINDS = ("disk-image", "snapshot", "log-export", "memory-dump", "other")
 DEFAULT_RETENTION_DAYS = 90
 DAY_MS = 86_400_000
@@ -50,6 +52,8 @@ def sha256_file(
         raise EvidenceError(f"{path}: is a directory, not a file")
     if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):
         raise EvidenceError(f"{path}: not a regular file or block device")
+    if store.held_here(path):  # reading it here would drop this process's locks on it
+        raise EvidenceError(f"{path}: an incident file open here; add a copy of it instead")
     digest = hashlib.sha256()
     buffer = bytearray(chunk_size)
     view = memoryview(buffer)

@@ -27,6 +27,7 @@ import os
 import sqlite3
 import threading
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +115,31 @@ Builder = Callable[[int, Row | None], tuple[bytes, bytes, bytes]]
 """Given the next seq and the device's last row, return (prev, box, sig)."""
 
 
+_held: Counter[tuple[int, int]] = Counter()
+"""Files (device, inode) this process has open through a Store, with how many Stores."""
+_held_lock = threading.Lock()
+
+
+def held_here(path: str | os.PathLike[str]) -> bool:
+    """Whether this process has the file open through a Store.
+
+    A process must never open and close a file it has open in SQLite: closing any
+    descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+    included. Another process closing its own connection would then think itself the
+    last one and delete the -wal and -shm under this one, whose next writes would go
+    to a deleted file (lost) and whose next connections fail (SQLITE_IOERR_SHORT_READ).
+    """
+    try:
+        return _file_key(path) in _held
+    except OSError:
+        return False
+
+
+def _file_key(path: str | os.PathLike[str]) -> tuple[int, int]:
+    info = os.stat(path)
+    return (info.st_dev, info.st_ino)
+
+
 def _connect(
     path: Path, *, create: bool = False, read_only: bool = False, immutable: bool = False
 ) -> sqlite3.Connection:
@@ -187,6 +213,15 @@ class Store:
         self._db: sqlite_utils.Database | None = None
         self._lock = threading.RLock()
         self._device_ids: dict[bytes, int] = {}
+        self._held: tuple[int, int] | None = None
+
+    def _hold(self) -> Store:
+        """Count this Store in `_held` (see held_here) until it closes."""
+        key = _file_key(self.path)
+        with _held_lock:
+            _held[key] += 1
+        self._held = key
+        return self
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -238,7 +273,7 @@ class Store:
             _unlink_all(path)  # a half-made file would block the retry ("already exists")
             reason = exc.reason if isinstance(exc, WriteError) else _fault(exc)
             raise StoreError(f"cannot create {path}: {reason}") from None
-        return store
+        return store._hold()
 
     def discard(self) -> None:
         """Close and delete a file this process has just made, with its -wal and -shm
@@ -257,13 +292,14 @@ class Store:
         if unreadable is not None:
             raise StoreError(unreadable)
         read_only = fileaccess.read_only_reason(path)
-        try:
-            with path.open("rb") as fh:
-                magic = fh.read(16)
-        except OSError as exc:
-            raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
-        if magic != SQLITE_MAGIC:
-            raise StoreError(f"{path}: not a warroom incident file")
+        if not held_here(path):  # then it was checked, and reading it would drop our locks
+            try:
+                with path.open("rb") as fh:
+                    magic = fh.read(16)
+            except OSError as exc:
+                raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
+            if magic != SQLITE_MAGIC:
+                raise StoreError(f"{path}: not a warroom incident file")
         # No -wal: no one has it open and nothing is left to recover, so a reader that
         # may not write reads the file alone and makes no -wal or -shm of its own.
         immutable = read_only is not None and not Path(f"{path}-wal").exists()
@@ -287,7 +323,7 @@ class Store:
             if (getattr(exc, "sqlite_errorname", "") or "").startswith(_IO_FAULTS):
                 raise StoreError(f"cannot read {path}: {_fault(exc)}") from None
             raise StoreError(f"{path}: not a warroom incident file, or damaged ({exc})") from None
-        return store
+        return store._hold()
 
     def check_schema(self) -> None:
         listed = self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
@@ -310,6 +346,12 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            if self._held is not None:
+                with _held_lock:
+                    _held[self._held] -= 1
+                    if _held[self._held] <= 0:
+                        del _held[self._held]
+                self._held = None
 
     # -- meta ------------------------------------------------------------
 
