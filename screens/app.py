@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -26,6 +27,7 @@ from warroom.session import Problem, Session, SessionError
 if TYPE_CHECKING:
     from warroom.gpg import Keyring
 from . import messages
+from .crash import crash_report
 from .keys import APP_KEYS, MAIN_KEYS, KeymapError, load_keymap
 from .leaving import Leaving, save_all_edits
 from .main import MainScreen
@@ -111,6 +113,13 @@ class WarroomApp(App):
         self.typeahead = TypeAhead(self)
 
     # -- lifecycle -----------------------------------------------------------
+
+    def _fatal_error(self) -> None:
+        """Textual's own prints every frame's locals, the incident's plaintext among
+        them (screens/crash.py). Overrides a private method of the pinned Textual."""
+        self.bell()
+        self._exit_renderables.append(crash_report(sys.exc_info()[1] or self._exception))
+        self._close_messages_no_wait()
 
     def on_mount(self) -> None:
         if self._keymap is None:  # the CLI checked it before the UI started (console_keymap)

@@ -149,7 +149,14 @@ class MainScreen(Screen):
             timeline.add_entries(fresh)
         else:
             timeline.changed()
+        self._title_timeline()
         self.refresh_panes()
+
+    def _title_timeline(self) -> None:
+        box = self.query_one("#timeline-pane")
+        title = self.query_one(TimelineView).title()
+        if box.border_title != title:  # unchanged, it sends nothing
+            box.border_title = title
 
     def _showing(self) -> bool:
         top = self.app.screen
@@ -422,12 +429,13 @@ class MainScreen(Screen):
                 # repaint two whole panes (8 KB at 120x40, a second on a slow link).
         elif self._input_mode == "filter":
             self.query_one(TimelineView).set_filter(event.value)
+            self._title_timeline()
             self.close_input(keep=event.value)
 
     def close_input(self, keep: str = "") -> None:
         field = self.query_one("#command-input", Input)
         field.value = ""
-        field.placeholder = f"filter: /{keep}  (/ then Esc clears)" if keep else IDLE_PROMPT
+        field.placeholder = f"filter: /{keep}  (Esc clears)" if keep else IDLE_PROMPT
         self._input_mode = None
         field.can_focus = False
         target = self._return_focus or self.query_one("#checklist-list")
@@ -435,7 +443,12 @@ class MainScreen(Screen):
         target.focus()
 
     def key_escape(self) -> None:
-        if self._input_mode == "filter":
-            self.query_one(TimelineView).set_filter("")
+        """Closes the note or filter input. Esc in the filter input, or anywhere on
+        the main screen while a filter is on, shows the whole timeline again."""
+        timeline = self.query_one(TimelineView)
+        if self._input_mode == "filter" or (self._input_mode is None and timeline.filtering):
+            timeline.set_filter("")
+            self._title_timeline()
+            self.query_one("#command-input", Input).placeholder = IDLE_PROMPT
         if self._input_mode is not None:
             self.close_input()

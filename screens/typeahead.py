@@ -7,7 +7,9 @@ delivering a burst) would reach the old focus and fire its bindings: `n` then
 `hello` opened the evidence register on `e`. The gate holds them back: after a
 key that is bound to something, the next key is let through only once the first
 has travelled the whole way (focused widget, its parents, the app, where bindings
-run) and the focus and screen it changed have settled. Unbound keys (letters
+run), then so have the messages its action posted (an input's Submitted on Enter:
+`n` then `hello` then Enter then `n` again lost the second note), and the focus and
+screen it changed have settled. Unbound keys (letters
 typed into an input) pass straight through when nothing is held.
 
 Priority bindings (ctrl+q, ctrl+l) act in the app the moment the key is read,
@@ -28,6 +30,10 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.message_pump import MessagePump
 
+MIN_ROUNDS = 2
+"""Rounds of waiting after every bound key, the focus moved or not: what the key's
+action posted (an input's Submitted, on Enter) is handled only after the first
+barrier is back, and the focus moves only then (the note input closes)."""
 MAX_ROUNDS = 6
 """Rounds of waiting for the focus to settle after one key (a screen push takes 2-3)."""
 STUCK_SECONDS = 1.0
@@ -112,7 +118,7 @@ class TypeAhead:
             return
         now = self._focus()
         self._rounds += 1
-        if now != self._seen and self._rounds < MAX_ROUNDS:
+        if (now != self._seen or self._rounds < MIN_ROUNDS) and self._rounds < MAX_ROUNDS:
             self._seen = now  # the focus or the screen moved: let the new one settle too
             self._send_barrier(self._app.focused or self._app.screen)
             return

@@ -96,7 +96,18 @@ class TimelineView(ScrollView, can_focus=True):
         self._filter = text.strip().lower()
         self._follow = True
         self._refilter()
-        self.border_title = f"3 Timeline  /{text}" if self._filter else "3 Timeline"
+
+    @property
+    def filtering(self) -> bool:
+        return bool(self._filter)
+
+    def title(self) -> str:
+        """The pane's title: while a filter is on, it and how many entries it hides
+        (new ones too: an urgent note a filter hides is counted where the eye goes)."""
+        if not self._filter:
+            return "3 Timeline"
+        hidden = len(self._all) - len(self._visible)
+        return f"3 Timeline  FILTER /{self._filter}: {hidden} hidden (Esc shows all)"
 
     def _matches(self, entry: Entry) -> bool:
         f = self._filter

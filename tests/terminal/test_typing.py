@@ -105,3 +105,64 @@ def test_filter_typed_in_one_write_filters(console, warroom) -> None:
     term.wait_quiet(0.5)
     assert term.count(": alpha one") == 1 and term.count(": beta two") == 0
     assert term.count("note     Ann IC: alpha three") == 1, term.screen_dump()
+
+
+@pytest.mark.parametrize("speed", SPEEDS)
+def test_three_notes_in_one_write_all_land_in_order(console, state, speed: str) -> None:
+    """A paste or a laggy link delivers several notes at once: the `n` after an Enter
+    opens the next note (it went to the closing note input, and the note's letters
+    then ran as commands: `s`, `e`, `c` opened the evidence register, `d` a draft)."""
+    term = console(120, 40)
+    notes = ["first scene", "second: disk seized", "third: creds rotated"]
+    send(term, "".join(f"n{text}\r" for text in notes), speed)
+    current = wait_state(state, lambda s: len(user_entries(s)) >= 3)
+    term.wait_quiet(0.7)
+    assert [e["text"] for e in user_entries(current)] == notes
+    for text in notes:
+        assert term.count(f"Ann IC: {text}") == 1, term.screen_dump()
+    assert not current["drafts"] and not current["evidence"]
+    assert "Evidence register" not in term.text()
+
+
+@pytest.mark.parametrize("key", ["\x0c", "\x11"])  # ctrl+l, ctrl+q
+def test_a_note_sent_with_lock_or_quit_behind_it_is_saved_first(
+    console, state, key: str
+) -> None:
+    term = console(120, 40)
+    term.burst(f"nlast words before leaving\r{key}")
+    if key == "\x11":
+        assert term.wait_exit(15) == 0, term.screen_dump()
+    else:
+        term.wait_for("passphrase")
+        term.wait_quiet(0.5)
+        assert term.proc.poll() is None, term.screen_dump()  # locked, not crashed
+        assert "Traceback" not in term.text()
+    texts = [e["text"] for e in user_entries(state())]
+    assert texts == ["last words before leaving"]
+
+
+def test_a_filter_says_what_it_hides_and_esc_shows_all(
+    console, warroom, console_env: dict[str, str], incident: Path, passfile: Path, tmp_path: Path
+) -> None:
+    """A filter left on must not hide an urgent note unseen: the pane's title counts
+    what it hides, new entries too, and Esc (no `/` first) shows everything."""
+    for text in ("alpha one", "beta two"):
+        warroom("note", text)
+    term = console(120, 40)
+    term.burst("3/alpha\r")
+    term.wait_for("FILTER /alpha: 2 hidden")  # "beta two" and the declaration
+    other = {**console_env, "WARROOM_CONFIG_DIR": str(tmp_path / "bob")}
+    subprocess.run(
+        [sys.executable, "-m", "warroom", "note", str(incident), "-"]
+        + ["--passphrase-file", str(passfile)],
+        input="ATTACKER back on web-3", text=True, env=other, check=True,
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    term.wait_for("FILTER /alpha: 3 hidden")
+    assert term.count("ATTACKER back on web-3") == 0
+    term.burst("\x1b")
+    term.wait_for(": ATTACKER back on web-3")
+    term.wait_quiet(0.7)
+    assert term.count("FILTER") == 0, term.screen_dump()
+    assert term.count(": beta two") == 1 and term.count(": alpha one") == 1
+    assert term.count("3 Timeline") == 1
