@@ -12,7 +12,7 @@ from textual.widgets.option_list import Option
 from warroom.state import IncidentState
 
 from .keys import ASSIGN_KEYS
-from .safe import literal
+from .safe import literal, show_result
 from .widgets.roster import person_label
 
 Choice = tuple[str | None, str]
@@ -51,3 +51,5 @@ class AssignScreen(ModalScreen[Choice | None]):
         name = event.value.strip()
         if name:
             self.dismiss((None, name))
+        else:  # said, not silent: the keys typed next would still land in the name
+            show_result(self.app, "Type a name, or pick someone above (Esc cancels)", "warning")

@@ -19,6 +19,8 @@ ALWAYS = ("help", "palette", "quit")
 _APP = {b.id: b for b in APP_KEYS}
 PALETTE, HELP, QUIT = KEY_LINE_PALETTE, _APP["help"], _APP["quit"]
 MORE = "…"
+PANES = ("focus.checklist", "focus.roster", "focus.timeline", "focus.drafts")
+"""The pane keys: one hint, `1-4 Panes`, when the line is too narrow for four."""
 
 
 def key_label(key: str) -> str:
@@ -44,10 +46,20 @@ def key_line(bindings: list[Binding], keymap: dict[str, str], width: int) -> Tex
         fixed.append_text(hint(keymap.get(default.id or "", binding.key), binding.description))
     room = max(0, width - fixed.cell_len)
     line = Text(no_wrap=True, overflow="crop")
-    rest = [b for b in bindings if b.id not in ALWAYS]
-    for i, binding in enumerate(rest):
-        piece = hint(keymap.get(binding.id or "", binding.key), binding.description)
-        last = i == len(rest) - 1
+    pieces = [
+        hint(keymap.get(b.id or "", b.key), b.description) for b in bindings if b.id not in ALWAYS
+    ]
+    panes = [b for b in bindings if b.id in PANES]
+    if len(panes) == len(PANES) and sum(p.cell_len for p in pieces) > room:
+        keys = [key_label(keymap.get(b.id or "", b.key)) for b in panes]
+        if keys == ["1", "2", "3", "4"]:  # too narrow for all: one hint says the four
+            pieces = [hint("1-4", "Panes")] + [
+                hint(keymap.get(b.id or "", b.key), b.description)
+                for b in bindings
+                if b.id not in ALWAYS and b.id not in PANES
+            ]
+    for i, piece in enumerate(pieces):
+        last = i == len(pieces) - 1
         if line.cell_len + piece.cell_len + (0 if last else len(MORE)) > room:
             line.append(MORE, style="dim")
             break

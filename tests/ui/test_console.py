@@ -119,6 +119,19 @@ async def test_a_assigns_a_role_to_a_new_person(make_app, ui) -> None:
         assert [p.name for p in app.session.state.holders("scribe")] == ["Sam Okafor"]
 
 
+async def test_enter_on_an_empty_name_says_what_to_do_and_assigns_nothing(make_app, ui) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ui.wait_unlocked(pilot)
+        await pilot.press("2", "down", "down", "a")  # the scribe role
+        app.screen.query_one("#assign-name", Input).focus()
+        await pilot.press("space", "enter")
+        assert isinstance(app.screen, AssignScreen)  # still asking, and saying so
+        said = [n.message for n in app._notifications]
+        assert said.count("Type a name, or pick someone above (Esc cancels)") == 1
+        assert not app.session.state.holders("scribe")
+
+
 async def test_d_opens_a_new_draft_that_autosaves(make_app, ui) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -109,9 +109,11 @@ async def test_help_palette_and_quit_always_show_on_the_key_line(make_app, ui, s
 
 
 def test_the_key_line_drops_what_does_not_fit_for_an_ellipsis() -> None:
-    assert key_line(MAIN_KEYS, {}, 80).plain == (
-        " 1  Checklist  2  Roster  3  Timeline …          ?  Help  ^p  Palette  ^q  Quit "
+    assert key_line(MAIN_KEYS, {}, 80).plain == (  # the four pane keys as one hint
+        " 1-4  Panes  n  Note  space  Cycle step …        ?  Help  ^p  Palette  ^q  Quit "
     )
+    remapped = key_line(MAIN_KEYS, {"focus.roster": "r"}, 80).plain  # not 1-4 any more
+    assert remapped.startswith(" 1  Checklist  r  Roster  3  Timeline …")
     wide = key_line(MAIN_KEYS, {"help": "f1", "quit": "ctrl+x"}, 400).plain
     assert wide.endswith(" f1  Help  ^p  Palette  ^x  Quit ") and "…" not in wide
     assert wide.count(" Help ") == 1 and wide.count(" Lock ") == 1
