@@ -24,10 +24,11 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from warroom import codename as codenames
-from warroom import crypto, evidence, integrations, limits
+from warroom import crypto, evidence, integrations, joinfile, limits
 from warroom import events as ev
 from warroom.clock import HybridClock, wall_ms
 from warroom.device import Device, load_device
@@ -45,6 +46,7 @@ from warroom.ledger import (  # re-exported: the CLI, the UI and the tests name 
 )
 from warroom.replica import Replica
 from warroom.state import Draft, Person
+from warroom.store import remove_incident_file
 from warroom.timefmt import check_at
 
 if TYPE_CHECKING:  # the comms rules and the indicator register load on first use:
@@ -219,7 +221,12 @@ class Session(Replica):
 
         Refused (SessionError, nothing made) when this OS user's device already
         writes to that incident, here or in another replica: it would sign a second
-        history of one feed, a fork."""
+        history of one feed, a fork.
+
+        All or nothing: the replica is built under a temporary name beside PATH and
+        linked to PATH only when complete, so a join stopped on the way (an exception,
+        or a signal handler that raises) leaves no PATH; one killed outright leaves a
+        temporary file that the next join of PATH deletes."""
         from warroom.heads import KnownHeads
         from warroom.sync import intake
 
@@ -236,17 +243,39 @@ class Session(Replica):
                 "second history of its feed (a fork); join as another OS user or with its "
                 "own WARROOM_CONFIG_DIR"
             )
-        store, header, key = new_file(
-            path, passphrase, kdf, shared=False, incident_id=incident_id, data_key=data_key
-        )
+        final = Path(path)
+        if os.path.lexists(final):
+            raise SessionError(f"{final} already exists; refusing to overwrite it")
+        joinfile.sweep(final)
+        building = joinfile.building_name(final)
         try:
-            # Not folded yet: the rows go in through the store, and the state is folded
-            # from the whole file on first use.
+            store, header, key = new_file(
+                building, passphrase, kdf, shared=False, incident_id=incident_id, data_key=data_key
+            )
+        except SessionError as exc:  # said of NEWPATH: the temporary name is ours
+            raise SessionError(str(exc).replace(str(building), str(final))) from None
+        except BaseException:  # interrupted while making it
+            remove_incident_file(building)
+            raise
+        try:
+            # Not folded: the rows go in through the store, the state is folded on first use.
             joined = cls(store, header, key, device, clock, fold=False)
             taken = intake.take(store, incident_id, rows, opens=joined.ledger.opens)
-            return joined, taken
-        except BaseException:  # nothing half-made: the retry must not find a file
-            store.discard()
+            store.close()  # the last connection: SQLite folds the -wal into the file
+            joinfile.put_in_place(building, final)
+        except BaseException as exc:  # nothing half-made: the retry must not find a file
+            store.close()
+            remove_incident_file(building)
+            if isinstance(exc, SessionError):
+                raise SessionError(str(exc).replace(str(building), str(final))) from None
+            raise
+        remove_incident_file(building)  # a leftover is swept by the next join
+        store = open_store(final)
+        try:
+            header = Header.from_meta(store.meta(), str(final))
+            return cls(store, header, key, device, clock, fold=False), taken
+        except BaseException:
+            store.close()
             raise
 
     @contextmanager

@@ -270,7 +270,7 @@ class Store:
         except (sqlite3.Error, WriteError) as exc:
             if conn is not None:
                 conn.close()
-            _unlink_all(path)  # a half-made file would block the retry ("already exists")
+            remove_incident_file(path)  # a half-made file would block the retry ("already exists")
             reason = exc.reason if isinstance(exc, WriteError) else _fault(exc)
             raise StoreError(f"cannot create {path}: {reason}") from None
         return store._hold()
@@ -279,7 +279,7 @@ class Store:
         """Close and delete a file this process has just made, with its -wal and -shm
         (Session.create, when declaring the incident failed: a full disk)."""
         self.close()
-        _unlink_all(self.path)
+        remove_incident_file(self.path)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Store:
@@ -570,10 +570,11 @@ class Store:
         return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
 
 
-def _unlink_all(path: Path) -> None:
-    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+def remove_incident_file(path: Path) -> None:
+    """Delete an incident file and what SQLite keeps beside it."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(OSError):
-            name.unlink(missing_ok=True)
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 class Importer:

@@ -9,7 +9,6 @@ send` posts to it; and the bot token is only ever in the Authorization header.""
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 from cmdlines import all_cmdlines
 from ports import free_port
+from privatefile import private_file
 from recorder import Recorder, recording_server
 
 TOKEN = secrets.token_hex(6)
@@ -31,13 +31,6 @@ DELIVERED = (
     "Delivered: chat room amber-heron via slack-bot ops-bot "
     "(2 to invite, 1 handle(s) not Slack member ids: skipped)"
 )
-
-
-def private(path: Path, text: str) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
-    return path
 
 
 def ok(proc):  # noqa: ANN001, ANN201
@@ -71,7 +64,7 @@ def roomy(cli, tmp_path: Path) -> tuple[Path, int]:
     ok(cli("roster", "add", path, "Cy Park", "--handle", "@cypark"))
     ok(cli("roster", "add", path, "Di Wu"))
     ok(cli("roster", "add", path, "Ann again", "--handle", "@U012AB3CD"))  # invited once
-    token = private(tmp_path / "bot-token", BOT_TOKEN)
+    token = private_file(tmp_path / "bot-token", BOT_TOKEN)
     port = free_port()
     ok(cli("notify", "add", path, "--kind", "slack-bot", "--secret-file", token,
            "--name", "ops-bot", "--url", f"http://127.0.0.1:{port}"))  # fmt: skip
@@ -270,7 +263,7 @@ def test_name_taken_by_a_channel_not_made_for_this_room_is_never_used(
 def test_the_channel_is_named_by_the_codename_made_fit_for_slack(cli, tmp_path: Path) -> None:
     path = tmp_path / "odd.db"
     ok(cli("init", path, "--kdf", "interactive", "--codename", "Amber Heron / ÉTÉ 2026!"))
-    token = private(tmp_path / "bot-token", BOT_TOKEN)
+    token = private_file(tmp_path / "bot-token", BOT_TOKEN)
     port = free_port()
     ok(cli("notify", "add", path, "--kind", "slack-bot", "--secret-file", token,
            "--url", f"http://127.0.0.1:{port}"))  # fmt: skip

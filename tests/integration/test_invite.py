@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from cmdlines import all_cmdlines
 from gpgshim import leaks
+from privatefile import private_file
 from relayproc import Relay
 
 from warroom.sync import settings as sync_settings
@@ -30,13 +31,6 @@ SCRIBE_SECRET = f"scribe-secret-{TOKEN}"
 RELAY = "https://relay.example:8443/"
 SCRIBE_EMAIL = f"scribe-{TOKEN}@example.com"
 HERE = Path(__file__).resolve().parent
-
-
-def private_file(path: Path, text: str) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
-    return path
 
 
 class Scribe:

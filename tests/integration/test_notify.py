@@ -5,7 +5,6 @@ the encrypted file, shown masked, and never written to the timeline or any outpu
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 import time
@@ -13,17 +12,11 @@ from pathlib import Path
 
 import pytest
 from cmdlines import all_cmdlines
+from privatefile import private_file
 
 TOKEN = secrets.token_hex(6)
 ROUTING_KEY = f"R{TOKEN}0123456789abcdefABCD"
 HOOK = f"https://hooks.example.com/services/T000/B000/{TOKEN}XYZ"
-
-
-def private(path: Path, text: str) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
-    return path
 
 
 def outputs(cli, incident: Path) -> str:
@@ -42,7 +35,7 @@ def outputs(cli, incident: Path) -> str:
 def test_secrets_go_in_by_file_or_stdin_and_come_out_masked_only(
     cli, incident: Path, tmp_path: Path, settle
 ) -> None:
-    key_file = private(tmp_path / "routing-key", ROUTING_KEY)
+    key_file = private_file(tmp_path / "routing-key", ROUTING_KEY)
     added = cli(
         "notify", "add", incident, "--kind", "pagerduty", "--secret-file", key_file,
         "--name", "on-call", "--url", "http://127.0.0.1:9/pd",

@@ -17,19 +17,13 @@ import time
 from pathlib import Path
 
 import pytest
+from privatefile import private_file
 from ptyterm import PtyTerminal
 
 from warroom.device import save_name
 from warroom.session import Session, WrongPassphrase
 
 NEW = "a new passphrase: violet kettle orbit"
-
-
-def secret_file(path: Path, text: str) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
-    return path
 
 
 def snapshot(path: Path) -> tuple[dict, list]:
@@ -59,7 +53,7 @@ def opens_with(path: Path, *passphrases: str) -> list[str]:
 
 @pytest.fixture
 def new_file(tmp_path: Path) -> Path:
-    return secret_file(tmp_path / "new-passphrase.txt", NEW)
+    return private_file(tmp_path / "new-passphrase.txt", NEW)
 
 
 def test_passwd_rewraps_the_key(
@@ -113,7 +107,7 @@ def test_wrong_old_passphrase_changes_nothing(
     cli, incident: Path, new_file: Path, tmp_path: Path
 ) -> None:
     before = snapshot(incident)
-    wrong = secret_file(tmp_path / "wrong.txt", "not the passphrase")
+    wrong = private_file(tmp_path / "wrong.txt", "not the passphrase")
     proc = cli("passwd", incident, "--new-passphrase-file", new_file, passphrase_file=wrong)
     assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", "warroom: wrong passphrase\n")
     assert snapshot(incident) == before

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-SITECUSTOMIZE = '''
+SITECUSTOMIZE = """
 import warroom.session
 
 def add_note(self, text, *args, **kwargs):
@@ -15,7 +15,7 @@ def add_note(self, text, *args, **kwargs):
     raise RuntimeError("boom " + hidden)
 
 warroom.session.Session.add_note = add_note
-'''
+"""
 
 
 def test_an_unexpected_error_prints_where_it_happened_and_no_plaintext(

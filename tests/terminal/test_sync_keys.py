@@ -7,13 +7,13 @@ burst and at a person's speed."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from privatefile import private_file
 from relayproc import Relay
 
 FIELD_NOTE = "gate 3 badge offline"  # short: a timeline row shows it whole
@@ -30,13 +30,6 @@ def run(env: dict[str, str], *argv: str, stdin: str = "") -> str:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
-
-
-def private_file(path: Path, text: str) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text + "\n")
-    return path
 
 
 def texts(env: dict[str, str], path: Path, passfile: Path) -> list[str]:

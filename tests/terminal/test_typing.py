@@ -125,9 +125,7 @@ def test_three_notes_in_one_write_all_land_in_order(console, state, speed: str) 
 
 
 @pytest.mark.parametrize("key", ["\x0c", "\x11"])  # ctrl+l, ctrl+q
-def test_a_note_sent_with_lock_or_quit_behind_it_is_saved_first(
-    console, state, key: str
-) -> None:
+def test_a_note_sent_with_lock_or_quit_behind_it_is_saved_first(console, state, key: str) -> None:
     term = console(120, 40)
     term.burst(f"nlast words before leaving\r{key}")
     if key == "\x11":

@@ -3,18 +3,24 @@ the format), `join` makes their replica from it (Session.join)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import click
 
 from warroom import invite as invites
 from warroom.commands.common import Failure, device, read_passphrase
+from warroom.device import Device
 from warroom.export.files import write_file
 from warroom.gpg import GpgError, Keyring
 from warroom.sanitize import one_line
 from warroom.session import Session, SessionError
+from warroom.sync import runner
 from warroom.sync import settings as sync_settings
 
 GPG_MAX_OUTPUT = 4096
@@ -52,9 +58,7 @@ def invite(
         raise Failure("give --to-gpg or --invite-passphrase-file, not both")
     passphrase = read_passphrase(passphrase_file)
     try:
-        contents, header = invites.read_incident(
-            path, passphrase, lambda iid: sync_settings.load(iid).url or ""
-        )
+        contents, header = invites.read_incident(path, passphrase, _saved_relay_url)
         if to_gpg is not None:
             keyring = Keyring(gnupghome)
             data = invites.by_gpg(contents, lambda plain: keyring.encrypt(plain, [to_gpg]))
@@ -76,7 +80,7 @@ def invite(
         raise Failure(f"{out} already exists; refusing to overwrite it") from None
     except OSError as exc:
         raise Failure(f"cannot write {out}: {exc.strerror or exc}") from None
-    relay = f"; relay {contents.relay_url}" if contents.relay_url else ""
+    relay = f"; relay {runner.shown(contents.relay_url)}" if contents.relay_url else ""
     click.echo(
         f"Wrote {out} ({len(contents.rows)} events{relay}), the key {how}. Carry it to the "
         f"new responder (the passphrase by another way than the file); they run: "
@@ -84,9 +88,65 @@ def invite(
     )
 
 
+def _saved_relay_url(incident_id: bytes) -> str:
+    """The incident's saved sync URL for the invite to carry; none (with a warning)
+    if it is not one `warroom sync` takes now (a password in it, a bad port)."""
+    url = sync_settings.load(incident_id).url or ""
+    try:
+        return runner.check_url(url) if url else ""
+    except SessionError as exc:
+        click.echo(f"warroom: warning: the invite names no relay: {one_line(str(exc))}", err=True)
+        return ""
+
+
 def _gpg_decrypt(keyring: Keyring, message: bytes) -> bytes:
     """The plaintext of an invite's GPG message, by the secret key gpg finds for it."""
     return keyring.decrypt(message, max_output=GPG_MAX_OUTPUT, what="the invite")
+
+
+STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Ctrl-C, a stop (a timeout, systemd, a closed tmux pane) and a hang-up (SSH dropped)."""
+
+
+class Interrupted(Failure):
+    """A join stopped by a signal before its replica was in place; the exit code is
+    128 + the signal's number, as the console's (129 for a hang-up, 130 for Ctrl-C)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__("join interrupted; nothing was written")
+        self.exit_code = 128 + signum
+
+
+class _Stop(BaseException):
+    """Raised by the signal handler. Not an Exception: nothing on the way takes it for
+    an error of its own; Session.join deletes what it made and lets it through."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _stoppable(newpath: Path) -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP stop the join with nothing written (_Stop, then
+    Interrupted) instead of killing it with a replica half-made. Once NEWPATH is in
+    place the replica is whole: a signal then lets the join finish its last moments
+    (the relay URL, the checkpoint). The handlers before are put back after."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        if not os.path.lexists(newpath):
+            raise _Stop(signum)
+
+    before = {sig: signal.getsignal(sig) for sig in STOPPING}
+    for sig in STOPPING:
+        signal.signal(sig, stop)
+    try:
+        yield
+    except _Stop as stopped:
+        raise Interrupted(stopped.signum) from None
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 def _read_invite(file: Path) -> invites.Sealed:
@@ -128,6 +188,14 @@ def join(
         raise Failure(str(exc)) from None
     me = device()
     passphrase = read_passphrase(passphrase_file, confirm=True)
+    with _stoppable(newpath):
+        _make_replica(newpath, passphrase, contents, kdf, me)
+
+
+def _make_replica(
+    newpath: Path, passphrase: str, contents: invites.Contents, kdf: str, me: Device
+) -> None:
+    """Session.join, then save the relay URL and say what was made."""
     try:
         session, taken = Session.join(
             newpath,
@@ -140,10 +208,20 @@ def join(
         )
     except SessionError as exc:
         raise Failure(str(exc)) from None
+    relay_url = contents.relay_url
+    if relay_url:
+        try:
+            relay_url = runner.check_url(relay_url)
+        except SessionError as exc:  # an older or edited invite: it is not saved
+            click.echo(
+                f"warroom: warning: the invite's relay URL is not saved: {one_line(str(exc))}",
+                err=True,
+            )
+            relay_url = ""
     with session:
-        if contents.relay_url:
+        if relay_url:
             saved = sync_settings.load(contents.incident_id)
-            saved.url = contents.relay_url
+            saved.url = relay_url
             try:
                 sync_settings.save(contents.incident_id, saved)
             except OSError as exc:
@@ -161,7 +239,7 @@ def join(
         for problem in session.problems[:1]:
             click.echo(f"warroom: warning: {problem} (run `warroom verify`)", err=True)
         codename = session.state.incident.codename
-    then = f"`warroom sync {newpath}`" if contents.relay_url else "bundles or `warroom sync`"
+    then = f"`warroom sync {newpath}`" if relay_url else "bundles or `warroom sync`"
     click.echo(
         f"Joined {one_line(codename)}: {newpath} holds {len(taken.added)} events, under your "
         f"own passphrase. It works offline; share what you write with {then}."

@@ -28,10 +28,15 @@ def serve(
     for tls_file in (ssl_keyfile, ssl_certfile):
         if tls_file is not None and not os.access(tls_file, os.R_OK):
             raise Failure(f"relay: cannot read {tls_file}")
-    _data_folder(data)
     from warroom.relay.limits import Limits
+    from warroom.relay.serve import check_port
     from warroom.relay.serve import serve as run
 
+    try:  # before "serving" is said and the folder made
+        check_port(host, port)
+    except OSError as exc:
+        raise Failure(f"relay: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    _data_folder(data)
     scheme = "https" if ssl_certfile else "http"
     click.echo(f"warroom relay: serving {data} at {scheme}://{host}:{port}/v1", err=True)
     try:

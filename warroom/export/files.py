@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from warroom import placing
 from warroom.device import config_dir
 
 PREFIX = ".warroom-export-"
@@ -46,31 +47,10 @@ def safe_name(name: str) -> bool:
     return bool(_SAFE_NAME.fullmatch(name)) and ".." not in name
 
 
-def _start_time(pid: int) -> int:
-    """The process's start time (clock ticks since boot; 0 if /proc cannot say)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            fields = fh.read().rpartition(b")")[2].split()
-        return int(fields[19])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _alive(pid: int, start: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's live process: not ours to judge
-    now = _start_time(pid)
-    return not start or not now or now == start
-
-
 def _stale(name: str, entry: Path) -> bool:
     """Whether `name` is a staging entry whose process is gone."""
     if match := _STAGING.fullmatch(name):
-        return not _alive(int(match[1]), int(match[2]))
+        return not placing.alive(int(match[1]), int(match[2]))
     if _LEGACY.fullmatch(name):
         with contextlib.suppress(OSError):
             return time.time() - entry.lstat().st_mtime > LEGACY_AGE_S
@@ -132,7 +112,7 @@ def _staging(parent: Path) -> Iterator[Path]:
     """A fresh staging name in `parent`, recorded in the registry while it is in use;
     whatever is left under it when the block ends is removed."""
     pid = os.getpid()
-    name = f"{PREFIX}{pid}-{_start_time(pid)}-{secrets.token_hex(4)}"
+    name = f"{PREFIX}{pid}-{placing.start_time(pid)}-{secrets.token_hex(4)}"
     registry = _registry()
     record = registry / name if registry is not None else None
     if record is not None:
@@ -150,15 +130,6 @@ def _staging(parent: Path) -> Iterator[Path]:
         if record is not None:
             with contextlib.suppress(OSError):
                 record.unlink()
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _write(fd: int, data: bytes) -> None:
@@ -183,15 +154,7 @@ def write_file(out: Path, data: bytes) -> None:
             _write(fd, data)
         finally:
             os.close(fd)
-        try:
-            os.link(staged, out)  # fails if `out` appeared meanwhile: never overwrites
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
-                raise
-            if os.path.lexists(out):  # no hard links here (some FUSE, vfat): check, rename
-                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(out)) from None
-            os.rename(staged, out)
-        _fsync_dir(parent)
+        placing.link_into_place(staged, out)  # fails if `out` appeared meanwhile
 
 
 def write_folder(out: Path, files: list[tuple[str, bytes]]) -> None:
@@ -221,4 +184,4 @@ def write_folder(out: Path, files: list[tuple[str, bytes]]) -> None:
         if out.exists():
             out.rmdir()  # empty, checked by the caller
         staged.rename(out)
-        _fsync_dir(parent)
+        placing.fsync_dir(parent)

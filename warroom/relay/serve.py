@@ -6,6 +6,7 @@ plaintext in every replica's header anyway."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from warroom.relay.app import make_app
@@ -13,6 +14,19 @@ from warroom.relay.limits import Limits
 
 MAX_CONNECTIONS = 256
 """Past this many connections at once uvicorn answers 503 (clients retry)."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Bind to each address `host` names at `port`, as uvicorn then does (SO_REUSEADDR,
+    IPv6 sockets IPv6 only), and let go: OSError (the port taken, an unknown host)
+    before the relay says it serves or makes its folder."""
+    found = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    for family, kind, proto, _, address in dict.fromkeys(found):
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
 
 
 def serve(

@@ -25,6 +25,7 @@ from warroom.ledger import Problem
 from warroom.store import Row
 from warroom.sync import wire
 from warroom.sync.peer import PULL_LIMIT, Pushed, Vector
+from warroom.sync.urls import shown
 
 PUSH_ROWS = 1000
 PUSH_BYTES = 4 * 2**20
@@ -58,10 +59,16 @@ class HttpPeer:
         retries: int = 5,
         backoff: float = 0.25,
     ) -> None:
-        parsed = httpx.URL(url)
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise SessionError(f"{url}: a relay URL is http(s)://host[:port][/path]")
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL:
+            parsed = httpx.URL()
+        if parsed.scheme not in ("http", "https") or not parsed.host or parsed.userinfo:
+            # userinfo: httpx would send it (Basic) in place of the bearer token
+            raise SessionError(f"{shown(url)}: a relay URL is http(s)://host[:port][/path]")
         self.url = url.rstrip("/")
+        self.shown = shown(self.url)
+        """The URL for messages (never a password: urls.shown)."""
         self.incident_id = incident_id
         self.retries = retries
         self.backoff = backoff
@@ -156,14 +163,14 @@ class HttpPeer:
                     error = _error_body(body)
                     if status == 404 and unknown is not None and error.get("unknown") is True:
                         return unknown
-                    raise _Refused(_refusal(self.url, status, error), status, error)
+                    raise _Refused(_refusal(self.shown, status, error), status, error)
                 last = f"HTTP {status}"
                 after = retry_after(headers.get("retry-after"))
                 wait = None if after is None else min(MAX_DELAY_S, after)
             if attempt < self.retries:
                 ceiling = min(MAX_DELAY_S, self.backoff * 2**attempt)
                 time.sleep(wait if wait is not None else random.uniform(0, ceiling))
-        raise Unreachable(f"relay {self.url} unreachable after {self.retries + 1} tries ({last})")
+        raise Unreachable(f"relay {self.shown} unreachable after {self.retries + 1} tries ({last})")
 
     def _send(
         self, method: str, what: str, content: bytes | None, json_body: Any
@@ -180,7 +187,7 @@ class HttpPeer:
                 size += len(chunk)
                 if size > MAX_ANSWER_BYTES:
                     raise SessionError(
-                        f"relay {self.url}: an answer over {MAX_ANSWER_BYTES:,} bytes"
+                        f"relay {self.shown}: an answer over {MAX_ANSWER_BYTES:,} bytes"
                     )
                 parts.append(chunk)
             return response.status_code, response.headers, b"".join(parts)
@@ -189,10 +196,10 @@ class HttpPeer:
         try:
             return wire.decode_rows(body)
         except wire.WireError as exc:
-            raise SessionError(f"relay {self.url}: a malformed {what} answer ({exc})") from None
+            raise SessionError(f"relay {self.shown}: a malformed {what} answer ({exc})") from None
 
     def _malformed(self, what: str) -> SessionError:
-        return SessionError(f"relay {self.url}: a malformed {what} answer")
+        return SessionError(f"relay {self.shown}: a malformed {what} answer")
 
 
 def _chunks(rows: list[Row]) -> list[list[Row]]:

@@ -16,61 +16,27 @@ from __future__ import annotations
 import random
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from warroom.clock import wall_ms
-from warroom.errors import SessionError
 from warroom.heads import Regression
-from warroom.sanitize import one_line
 from warroom.store import Store
 from warroom.sync import settings as sync_settings
 from warroom.sync.exchange import Progress, SyncReport, exchange
 from warroom.sync.intake import Opens
 from warroom.sync.peer import Peer, Vector, hash_at
 from warroom.sync.settings import decode_anchors
+from warroom.sync.urls import (  # re-exported: callers name them here
+    check_url,
+    shown,
+)
 
-SCHEMES = ("https", "http", "ssh")
 DEFAULT_INTERVAL = 5.0
 CHANGE_POLL = 0.25
 """Seconds between looks at the local file (one PRAGMA data_version) in a watch."""
 MAX_BACKOFF = 120.0
-
-
-class BadUrl(SessionError):
-    """A sync URL this program cannot use."""
-
-
-def check_url(url: str) -> str:
-    """The URL, stripped, if it names a relay (http(s)://host...) or a far file
-    (ssh://...); BadUrl with the reason otherwise."""
-    url = url.strip()
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme not in SCHEMES:
-        raise BadUrl(
-            f"{one_line(url)!r} is not a sync URL: give https://relay.example "
-            "or ssh://[user@]host[:port]/path/to/inc.db"
-        )
-    if scheme == "ssh":
-        from warroom.sync import ssh
-
-        ssh.parse_url(url)
-        return url
-    parts = urllib.parse.urlsplit(url)
-    if not parts.hostname or parts.query or parts.fragment:
-        raise BadUrl(f"{shown(url)}: a relay URL is https://host[:port][/path]")
-    return url
-
-
-def shown(url: str) -> str:
-    """The URL for messages: controls stripped, any password in it left out."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is not None:
-        netloc = parts.netloc.rsplit("@", 1)[1]
-        url = urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username}@{netloc}"))
-    return one_line(url)
 
 
 @dataclass

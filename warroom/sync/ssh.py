@@ -68,18 +68,23 @@ class Target:
 
 def parse_url(url: str) -> Target:
     """ssh://[user@]host[:port]/path; SessionError with the reason when it is not."""
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:  # an unclosed [, a bad IPv6 address
+        raise SessionError(f"not an ssh:// URL ({one_line(str(exc))})") from None
+    if parts.password is not None:  # first: every message below shows the URL
+        raise SessionError("ssh:// URLs take no password (ssh asks, or uses your keys)")
     if parts.scheme != "ssh":
         raise SessionError(f"not an ssh:// URL: {one_line(url)}")
     try:
         port = parts.port
     except ValueError:
-        raise SessionError(f"{one_line(url)}: a bad port") from None
+        port = 0
+    if port == 0:  # 0 would mean ssh's default, 22: a host the user did not name
+        raise SessionError(f"{one_line(url)}: a bad port (give a number from 1 to 65535)")
     host = parts.hostname or ""
     if not host or host.startswith("-") or any(c.isspace() for c in host):
         raise SessionError(f"{one_line(url)}: no host (ssh://[user@]host[:port]/path/inc.db)")
-    if parts.password is not None:
-        raise SessionError("ssh:// URLs take no password (ssh asks, or uses your keys)")
     path = urllib.parse.unquote(parts.path)
     if path.startswith("/~/"):
         path = path[3:]
