@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
 from warroom import codename as codenames
+from warroom import limits
 from warroom.events import INCIDENT_KINDS, SEVERITIES
 from warroom.fileaccess import shared_directory_warning
 from warroom.session import Session, SessionError
@@ -106,6 +107,8 @@ class NewIncidentScreen(Screen):
             self.status("A passphrase is required.")
         elif value["new-pass"] != value["new-pass2"]:
             self.status("The passphrases differ.")
+        elif short := limits.too_short(value["new-pass"]):
+            self.status(short[0].upper() + short[1:] + ".")
         elif not codenames.is_innocuous(codename):
             self.status("That codename gives the incident away: pick an innocuous one.")
         elif path.exists():

@@ -10,6 +10,22 @@ never holds more than a cap's worth of what it is going to refuse.
 
 from __future__ import annotations
 
+MIN_NEW_PASSPHRASE_CHARS = 10
+"""A passphrase being chosen (a new incident, join, passwd, an invite's) is this long at
+least: the incident file and the invite travel, and can be guessed at offline."""
+
+
+def too_short(passphrase: str, what: str = "passphrase") -> str | None:
+    """Why a passphrase being chosen is too short, or None."""
+    if len(passphrase) >= MIN_NEW_PASSPHRASE_CHARS:
+        return None
+    return (
+        f"the new {what} is {len(passphrase)} characters; give at least "
+        f"{MIN_NEW_PASSPHRASE_CHARS} (a few words): the file can be copied and guessed "
+        "at offline"
+    )
+
+
 MAX_NOTE_CHARS = 16_000
 """A timeline note: a paragraph or a pasted log excerpt, not a log file."""
 MAX_FIELD_CHARS = 16_000

@@ -277,6 +277,11 @@ async def test_new_incident_wizard_declares_and_opens(tmp_path: Path, ui) -> Non
             f"{second}.db"
         )
         await pilot.press(*"Edge 5xx spike")
+        app.screen.query_one("#new-pass", Input).value = "shortpass"  # 9: an offline guess away
+        app.screen.query_one("#new-pass2", Input).value = "shortpass"
+        await pilot.press("ctrl+s")
+        assert "give at least 10" in str(app.screen.query_one("#new-status").render())
+        assert isinstance(app.screen, NewIncidentScreen)
         app.screen.query_one("#new-pass", Input).value = "a passphrase"
         app.screen.query_one("#new-pass2", Input).value = "another"
         await pilot.press("ctrl+s")

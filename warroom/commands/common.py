@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from warroom import limits
 from warroom.device import (
     Device,
     DeviceError,
@@ -71,6 +72,13 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> s
     if not sys.stdin.isatty():
         raise Failure(f"no passphrase: use --passphrase-file or ${PASSPHRASE_ENV}")
     return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm, err=True)
+
+
+def chosen(passphrase: str, what: str = "passphrase") -> str:
+    """`passphrase`, if long enough for one being chosen now; Failure otherwise."""
+    if (short := limits.too_short(passphrase, what)) is not None:
+        raise Failure(short)
+    return passphrase
 
 
 def device() -> Device:

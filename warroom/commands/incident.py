@@ -13,6 +13,7 @@ from warroom.commands import textin
 from warroom.commands.common import (
     CheckFailed,
     Failure,
+    chosen,
     device,
     dump_json,
     read_passphrase,
@@ -52,7 +53,7 @@ def init(
             playbooks.load(playbook) if playbook else playbooks.default_for(kind)
     except PlaybookError as exc:
         raise Failure(str(exc)) from None
-    passphrase = read_passphrase(passphrase_file, confirm=True)
+    passphrase = chosen(read_passphrase(passphrase_file, confirm=True))
     try:
         session = Session.create(
             path,

@@ -14,7 +14,7 @@ from types import FrameType
 import click
 
 from warroom import invite as invites
-from warroom.commands.common import Failure, device, read_passphrase
+from warroom.commands.common import Failure, chosen, device, read_passphrase
 from warroom.device import Device
 from warroom.export.files import write_file
 from warroom.gpg import GpgError, Keyring
@@ -64,7 +64,8 @@ def invite(
             data = invites.by_gpg(contents, lambda plain: keyring.encrypt(plain, [to_gpg]))
             how = f"for the GPG key {to_gpg}"
         else:
-            secret = _invite_passphrase(invite_passphrase_file, confirm=True)
+            typed = _invite_passphrase(invite_passphrase_file, confirm=True)
+            secret = chosen(typed, "invite passphrase")
             if secret == passphrase:
                 raise Failure(
                     "the invite passphrase must not be the incident's own: it is for this "
@@ -187,7 +188,7 @@ def join(
     except (SessionError, GpgError) as exc:
         raise Failure(str(exc)) from None
     me = device()
-    passphrase = read_passphrase(passphrase_file, confirm=True)
+    passphrase = chosen(read_passphrase(passphrase_file, confirm=True))
     with _stoppable(newpath):
         _make_replica(newpath, passphrase, contents, kdf, me)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from warroom.commands.common import Failure, read_passphrase, unlocked
+from warroom.commands.common import Failure, chosen, read_passphrase, unlocked
 
 
 def ask_new_passphrase() -> str:
@@ -26,5 +26,5 @@ def passwd(path: Path, new_passphrase_file: Path | None, passphrase_file: Path |
     """Wrap the data key under a new passphrase: from its file, else asked twice."""
     new = read_passphrase(new_passphrase_file) if new_passphrase_file else None
     with unlocked(path, passphrase_file) as session:
-        session.change_passphrase(new if new is not None else ask_new_passphrase())
+        session.change_passphrase(chosen(new if new is not None else ask_new_passphrase()))
     click.echo(f"Passphrase changed for {path}: use the new one from now on.")
