@@ -5,7 +5,6 @@ arrival are warroom/sync/intake.py's (strict: all or nothing)."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import sys
 from pathlib import Path
@@ -20,26 +19,13 @@ from warroom.commands.common import (
     plain_store,
     unlocked,
 )
+from warroom.commands.progress import RowsProgress
 from warroom.export import files
 from warroom.ledger import BUNDLE_KEY
 from warroom.sync import bundle, intake
 
 PROGRESS_FROM = 5000
-"""Rows from which progress is shown on stderr."""
-PROGRESS_EVERY = 20_000
-
-
-@contextlib.contextmanager
-def _progress(verb: str, total: int | None = None) -> bundle.Progress:
-    shown = [0]
-
-    def show(done: int) -> None:
-        if done - shown[0] >= PROGRESS_EVERY and (total or done) >= PROGRESS_FROM:
-            shown[0] = done
-            of = f" of {total:,}" if total else ""
-            click.echo(f"warroom: {verb} {done:,}{of} rows", err=True)
-
-    return show
+"""Rows from which the import says it is checking and writing them."""
 
 
 def vector(path: Path) -> None:
@@ -105,7 +91,7 @@ def export(
         rows = bundle.rows_for(session.store, heads)
         key = session.ledger.derive(BUNDLE_KEY)
         header = bundle.new_header(incident_id)
-        written = bundle.write(data, key, header, rows, _progress("sealed", len(rows)))
+        written = bundle.write(data, key, header, rows, RowsProgress("sealed", len(rows)))
     try:
         files.write_file(out, data.getvalue())
     except FileExistsError:
@@ -138,7 +124,7 @@ def import_bundle(path: Path, bundle_path: Path, passphrase_file: Path | None) -
             key = session.ledger.derive(BUNDLE_KEY)
             with intake.SignatureChecks(incident_id, session.ledger.opens) as checks:
                 try:
-                    opened = _progress("opened")
+                    opened = RowsProgress("opened")
                     rows = bundle.read_rows(fh, key, header, source, opened, checks.submit)
                 except bundle.BundleError as exc:
                     raise Failure(f"{exc}; nothing was written") from None

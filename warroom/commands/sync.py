@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from warroom.commands.common import Failure, incident_id_of, plain_store, unlocked
+from warroom.commands.progress import sync_progress
 from warroom.ledger import RELAY_TOKEN
 from warroom.sanitize import one_line
 from warroom.session import Session, SessionError
@@ -75,6 +76,7 @@ def _round(session: Session, link: runner.Link, remember: bool) -> runner.Round:
             link,
             remember_url=remember,
             opens=session.ledger.opens,
+            progress=sync_progress(),
         )
     except link.unreachable as exc:
         raise Failure(one_line(str(exc))) from None
@@ -131,6 +133,7 @@ def _watch(session: Session, link: runner.Link, interval: float, remember: bool)
             link,
             remember_url=remember,
             opens=session.ledger.opens,
+            progress=sync_progress(),
         )
 
     watch = runner.Watch(
