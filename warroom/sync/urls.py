@@ -16,7 +16,8 @@ class BadUrl(SessionError):
 
 
 def check_url(url: str) -> str:
-    """The URL, stripped, if it names a relay (http(s)://host...) or a far file
+    """The URL, stripped (a relay's in one spelling: scheme and host in lower case, no
+    trailing slash), if it names a relay (http(s)://host...) or a far file
     (ssh://...); BadUrl with the reason otherwise: an unreadable URL, a port out of
     1-65535, and a relay URL with a user name or password in it (the relay knows
     the incident by its bearer token; httpx would send the password instead of the
@@ -50,7 +51,10 @@ def check_url(url: str) -> str:
         )
     if not parts.hostname or parts.query or parts.fragment:
         raise BadUrl(f"{shown(url)}: a relay URL is https://host[:port][/path]")
-    return url
+    # One relay, one spelling: the anchors that catch a relay going back are kept by URL.
+    return urllib.parse.urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", "")
+    )
 
 
 def shown(url: str) -> str:
