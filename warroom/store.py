@@ -140,6 +140,28 @@ def _file_key(path: str | os.PathLike[str]) -> tuple[int, int]:
     return (info.st_dev, info.st_ino)
 
 
+@contextlib.contextmanager
+def _group_umask(path: Path) -> Iterator[None]:
+    """For a file its group shares (0660), no group bits in the umask while SQLite may
+    make its -wal and -shm. SQLite creates them with open() and then sets the file's
+    own mode; in between they have the umask's (0640 under 022), and another group
+    member opening them then gets a read-only connection: their note was refused.
+    Every warroom process opens through here, so they are made 0660 at once."""
+    try:
+        shared = os.stat(path).st_mode & 0o060
+    except OSError:
+        shared = 0
+    if not shared:
+        yield
+        return
+    old = os.umask(0o077)  # read the umask (it has no getter); set right after
+    os.umask(old & ~0o070)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
 def _connect(
     path: Path, *, create: bool = False, read_only: bool = False, immutable: bool = False
 ) -> sqlite3.Connection:
@@ -259,8 +281,9 @@ class Store:
             os.close(fd)
         conn = None
         try:
-            conn = _connect(path, create=True)
-            conn.execute("PRAGMA journal_mode=WAL")
+            with _group_umask(path):
+                conn = _connect(path, create=True)
+                conn.execute("PRAGMA journal_mode=WAL")
             store = cls(path, conn)
             conn.executescript(SCHEMA)
             with store._write():
@@ -305,9 +328,10 @@ class Store:
         immutable = read_only is not None and not Path(f"{path}-wal").exists()
         conn = None
         try:
-            conn = _connect(path, read_only=read_only is not None, immutable=immutable)
-            store = cls(path, conn, read_only=read_only)
-            store.check_schema()  # before anything that could write: a foreign file stays as is
+            with _group_umask(path):  # the first read makes a missing -wal and -shm
+                conn = _connect(path, read_only=read_only is not None, immutable=immutable)
+                store = cls(path, conn, read_only=read_only)
+                store.check_schema()  # before anything that could write: a foreign file stays
             meta = store.meta()
             if meta.get("format") != FORMAT:
                 raise StoreError(

@@ -359,3 +359,58 @@ def test_a_private_incident_tells_the_second_user_how_to_share_it(responders) ->
     )
     verify = host.warroom_as(ann, "verify", path)  # nothing was written
     assert (verify.returncode, verify.stdout) == (0, "ok: 15 events from 1 devices verified\n")
+
+
+NOTES_EACH = 25
+
+
+def test_two_users_writing_at_once_under_umask_022_lose_no_note(responders) -> None:
+    """SQLite makes a missing -wal or -shm with open() and then sets the file's mode:
+    in between they had the umask's 0640, and the other user's note, opened in that
+    gap, was refused as read-only (22 of 100 notes, two users at once, umask 022)."""
+    host, ann, bob = responders
+    path = host.incidents / "inc.db"
+    init = host.warroom_as(ann, "init", path, "--kdf", "interactive", "--shared")
+    assert (init.returncode, init.stderr) == (0, "")
+    loop = 'for i in $(seq 1 "$0"); do printf "%s note %s" "$USER" "$i" | "$@" || echo FAILED; done'
+    writers = []
+    for user in (ann, bob):
+        args = host.as_user(user)
+        args["umask"] = 0o022
+        args["env"] = {**args["env"], "USER": user.name}
+        argv = ["sh", "-c", loop, str(NOTES_EACH), *host.warroom, "note", str(path), "-"]
+        writers.append(
+            subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **args
+            )
+        )
+    for writer in writers:
+        out, err = writer.communicate(timeout=CLI_TIMEOUT * 4)
+        assert "FAILED" not in out, err
+    timeline = host.warroom_as(bob, "timeline", path, "--format", "json")
+    assert timeline.returncode == 0, timeline.stderr
+    texts = [e["text"] for e in json.loads(timeline.stdout) if e["kind"] == "note"]
+    for user in (ann, bob):
+        for i in range(1, NOTES_EACH + 1):
+            assert texts.count(f"{user.name} note {i}") == 1, (user.name, i)
+    verify = host.warroom_as(ann, "verify", path)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_a_user_outside_the_group_is_told_in_one_line(responders) -> None:
+    """The incidents folder (2770) cannot be searched by someone outside its group:
+    `path.exists()` raised PermissionError, a traceback, exit 1."""
+    host, ann, bob = responders
+    path = host.incidents / "inc.db"
+    init = host.warroom_as(ann, "init", path, "--kdf", "interactive", "--shared")
+    assert (init.returncode, init.stderr) == (0, "")
+    outside = {**host.as_user(bob), "extra_groups": []}
+    for command in (("timeline", path), ("note", path, "x"), ("verify", path)):
+        proc = subprocess.run(
+            [*host.warroom, *map(str, command)],
+            capture_output=True, text=True, timeout=CLI_TIMEOUT, stdin=subprocess.DEVNULL,
+            **outside,
+        )  # fmt: skip
+        lines = proc.stderr.splitlines()
+        assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+        assert lines[0] == f"warroom: {path}: Permission denied", lines

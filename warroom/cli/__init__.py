@@ -14,6 +14,7 @@ terminal controls stripped.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from warroom.cli import (
     updates,
 )
 from warroom.cli.options import kdf_option, passphrase_option, path_argument
+from warroom.sanitize import one_line
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -138,4 +140,12 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and not args[0].startswith("-") and args[0] not in cli.commands:
         args.insert(0, "open")  # `warroom PATH` opens the console
-    cli(args=args, prog_name="warroom")
+    try:
+        cli(args=args, prog_name="warroom")
+    except BrokenPipeError:  # `warroom timeline PATH | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as exc:  # a path no check before could see into (a folder not searchable)
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"warroom: {one_line(where + (exc.strerror or str(exc)))}", err=True)
+        sys.exit(2)
