@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
@@ -61,6 +62,7 @@ class MainScreen(Screen):
         self._generation = session.generation
         self._input_mode: str | None = None
         self._return_focus: Widget | None = None
+        self._timeline_title = "3 Timeline"
         self._stale = False
         self._counting = False  # the update countdown shows from just after the first paint
         self._countdown: Timer | None = None  # the header's update countdown's next change
@@ -153,10 +155,11 @@ class MainScreen(Screen):
         self.refresh_panes()
 
     def _title_timeline(self) -> None:
-        box = self.query_one("#timeline-pane")
         title = self.query_one(TimelineView).title()
-        if box.border_title != title:  # unchanged, it sends nothing
-            box.border_title = title
+        if title != self._timeline_title:  # unchanged, it sends nothing
+            self._timeline_title = title
+            # Text, not str: a str title is markup, and the filter is typed text
+            self.query_one("#timeline-pane").border_title = Text(title)
 
     def _showing(self) -> bool:
         top = self.app.screen

@@ -46,19 +46,14 @@ def key_line(bindings: list[Binding], keymap: dict[str, str], width: int) -> Tex
         fixed.append_text(hint(keymap.get(default.id or "", binding.key), binding.description))
     room = max(0, width - fixed.cell_len)
     line = Text(no_wrap=True, overflow="crop")
-    pieces = [
-        hint(keymap.get(b.id or "", b.key), b.description) for b in bindings if b.id not in ALWAYS
-    ]
-    panes = [b for b in bindings if b.id in PANES]
-    if len(panes) == len(PANES) and sum(p.cell_len for p in pieces) > room:
-        keys = [key_label(keymap.get(b.id or "", b.key)) for b in panes]
-        if keys == ["1", "2", "3", "4"]:  # too narrow for all: one hint says the four
-            pieces = [hint("1-4", "Panes")] + [
-                hint(keymap.get(b.id or "", b.key), b.description)
-                for b in bindings
-                if b.id not in ALWAYS and b.id not in PANES
-            ]
-    for i, piece in enumerate(pieces):
+    keys = {b.id: keymap.get(b.id or "", b.key) for b in bindings if b.id not in ALWAYS}
+    pieces = {b.id: hint(keys[b.id], b.description) for b in bindings if b.id in keys}
+    panes = [key_label(keys.get(pane, "")) for pane in PANES]
+    if panes == ["1", "2", "3", "4"] and sum(p.cell_len for p in pieces.values()) > room:
+        pieces = {"panes": hint("1-4", "Panes")} | {  # one hint says the four
+            id_: piece for id_, piece in pieces.items() if id_ not in PANES
+        }
+    for i, piece in enumerate(pieces.values()):
         last = i == len(pieces) - 1
         if line.cell_len + piece.cell_len + (0 if last else len(MORE)) > room:
             line.append(MORE, style="dim")

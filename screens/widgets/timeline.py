@@ -21,6 +21,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from warroom.sanitize import one_line
 from warroom.state import TIMELINE_ORDER, Entry, attribution
 from warroom.timefmt import INVALID, strf
 
@@ -107,7 +108,7 @@ class TimelineView(ScrollView, can_focus=True):
         if not self._filter:
             return "3 Timeline"
         hidden = len(self._all) - len(self._visible)
-        return f"3 Timeline  FILTER /{self._filter}: {hidden} hidden (Esc shows all)"
+        return f"3 Timeline  FILTER /{one_line(self._filter)}: {hidden} hidden (Esc shows all)"
 
     def _matches(self, entry: Entry) -> bool:
         f = self._filter

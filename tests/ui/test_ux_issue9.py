@@ -211,3 +211,18 @@ async def test_the_demo_opens_on_the_breach(tmp_path: Path, ui, empty_gnupghome:
         assert timeline.current().text.startswith("sha256 of the exfil tool")
         assert not any(e.author == "Ann IC" for e in in_view)
         assert sum(not e.system for e in in_view) > height // 2  # the story, not set-up
+
+
+async def test_a_filter_in_the_timeline_title_is_shown_as_typed_not_as_markup(
+    make_app, ui
+) -> None:
+    """The pane's title repeats the filter: a title given as a string is markup, so
+    `[@click=app.quit]` typed into the filter was live in the border."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ui.wait_unlocked(pilot)
+        await pilot.press("3", "slash", *"[b]x[@click=app.quit]", "enter")
+        await pilot.pause()
+        top = [line for line in screen_lines(app) if "3 Timeline" in line]
+        assert len(top) == 1, screen_lines(app)
+        assert "FILTER /[b]x[@click=app.quit]: " in top[0], top
