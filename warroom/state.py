@@ -933,7 +933,14 @@ class Fold:
 
     def _draft_approved(self, event: Event, d: dict[str, Any]) -> None:
         draft = self.state.drafts[d["id"]]
-        draft.approvals.append(Approval(_str(d, "by"), event.hlc[0]))
+        by = _str(d, "by")
+        if any(a.by == by for a in draft.approvals):
+            # the same approver again (of the same words: an edit clears approvals)
+            # is one approval, not two: the count is read as how many approved
+            if draft.status == "approved":
+                return
+        else:
+            draft.approvals.append(Approval(by, event.hlc[0]))
         draft.status = "approved"
         self._system_entry(event, f"Draft {draft.id} approved by {_str(d, 'by')}")
 

@@ -624,10 +624,14 @@ def test_export_needs_an_approved_draft_and_a_usable_sign_key(inc: Incident, key
     draft_id = inc.add(email_draft(to=[ANN]))
     assert_refused(inc.export(out, keys.ic_home, ok=False), out, "no approved drafts")
     inc.approve(draft_id, keys.ic_home)
-    # bob's key is here, but not its secret part; a short key id is not a fingerprint
-    for bad, why in ((keys.bob, "no secret key"), (keys.ic[-16:], "not a full key fingerprint")):
-        proc = inc.export(out, keys.ic_home, "--sign-key", bad, ok=False)
-        assert_refused(proc, out, why)
+    # bob's key is here, but not its secret part
+    proc = inc.export(out, keys.ic_home, "--sign-key", keys.bob, ok=False)
+    assert_refused(proc, out, "no secret key")
+    # a short key id is not a fingerprint: bad usage, one line, exit 2
+    proc = inc.export(out, keys.ic_home, "--sign-key", keys.ic[-16:], ok=False)
+    assert (proc.returncode, proc.stderr.count("\n")) == (2, 1), proc.stderr
+    assert proc.stderr.startswith("warroom: ") and "not a full key fingerprint" in proc.stderr
+    assert not out.exists()
     # a folder with something in it is never written into
     out.mkdir()
     (out / "keep.txt").write_text("mine")

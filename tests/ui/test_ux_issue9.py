@@ -213,9 +213,7 @@ async def test_the_demo_opens_on_the_breach(tmp_path: Path, ui, empty_gnupghome:
         assert sum(not e.system for e in in_view) > height // 2  # the story, not set-up
 
 
-async def test_a_filter_in_the_timeline_title_is_shown_as_typed_not_as_markup(
-    make_app, ui
-) -> None:
+async def test_a_filter_in_the_timeline_title_is_shown_as_typed_not_as_markup(make_app, ui) -> None:
     """The pane's title repeats the filter: a title given as a string is markup, so
     `[@click=app.quit]` typed into the filter was live in the border."""
     app = make_app()

@@ -786,6 +786,36 @@ CORPUS = [
         where=((TOO_LONG, "cc"),),
     ),
     case("body at the cap", email(body="x" * 64_000), silent=(TOO_LONG,)),
+    # --- hidden-characters --------------------------------------------------------------
+    case(
+        "right-to-left override in a statement",
+        statement("Update 2026-12-02", "\u202eylsuoires yrev ytiruces ekat eW\u202c"),
+        fires=("hidden-characters",),
+        where=(("hidden-characters", "body"),),
+        says={"hidden-characters": "U+202E"},
+    ),
+    case(
+        "terminal escape in a chat message",
+        chat(body=f"{AWP}: \x1b]52;c;cm0gLXJmIH4=\x07 hi"),
+        fires=("hidden-characters",),
+    ),
+    case(
+        "line breaks, tabs and CRLF in a body",
+        email(body="Status:\r\n\tbridge at 14:00\nthanks"),
+        silent=("hidden-characters",),
+    ),
+    # --- mixed-script -------------------------------------------------------------------
+    case(
+        "Cyrillic e inside a Latin word",
+        statement("Update 2026-12-02", "We take security very s\u0435riously"),
+        fires=("mixed-script",),
+        says={"mixed-script": "s\u0435riously"},
+    ),
+    case(
+        "a Cyrillic word beside Latin ones",
+        email(body="Письмо для Ann: the bridge is at 14:00 UTC."),
+        silent=("mixed-script",),
+    ),
     # --- clean drafts ------------------------------------------------------------------
     case(
         "clean email",

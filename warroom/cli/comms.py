@@ -4,6 +4,7 @@ the command runs."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +92,20 @@ def draft() -> None:
 @draft.command("add")
 @path_argument
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("json", "eml")),
+    default=None,
+    help="How FILE is written (default: its suffix, .json or .eml; json for -).",
+)
 @passphrase_option
 def draft_add(**params: Any) -> None:
-    """Add the draft in FILE (JSON or .eml) to the incident; prints its id."""
+    """Add the draft in FILE (JSON or .eml) to the incident; prints its id.
+
+    FILE `-` reads the draft from standard input (JSON, or an email with
+    --format eml), so a draft never has to sit in a file on disk.
+    """
     from warroom.commands import comms
 
     comms.draft_add(**params)
@@ -127,7 +139,7 @@ def draft_list(**params: Any) -> None:
 
 
 @click.command("verify-export")
-@click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("folder", type=click.Path(path_type=Path))
 @click.option(
     "--device-key",
     metavar="HEX",
@@ -168,6 +180,16 @@ def verify_export(**params: Any) -> None:
 # -- export --------------------------------------------------------------------
 
 
+def _fingerprint(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """--sign-key: a whole fingerprint (40 or 64 hex digits, spaces allowed), else one
+    line and exit 2; a short key id could name someone else's key."""
+    if value and not re.fullmatch(r"[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64}", value.replace(" ", "")):
+        from warroom.commands.common import Failure
+
+        raise Failure(f"--sign-key: {value!r} is not a full key fingerprint (40 hex digits)")
+    return value
+
+
 @click.command("export")
 @path_argument
 @click.argument("what", type=click.Choice(("drafts", "postmortem", "timeline")))
@@ -190,7 +212,9 @@ def verify_export(**params: Any) -> None:
     "--sign-key",
     metavar="FINGERPRINT",
     default="",
-    help="drafts: your GPG key: signs the emails and the manifest (manifest.json.asc).",
+    callback=_fingerprint,
+    help="drafts: your GPG key's fingerprint: signs the emails and the manifest "
+    "(manifest.json.asc).",
 )
 @passphrase_option
 def export_command(**params: Any) -> None:

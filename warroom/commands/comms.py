@@ -140,12 +140,18 @@ def _fields(doc: DraftDoc) -> dict[str, object]:
     }
 
 
-def draft_add(path: Path, file: Path, passphrase_file: Path | None) -> None:
-    """Read the draft `file` and save it in the incident; print its id."""
-    from warroom.rules.lint import DraftFileError, read_draft_file
+def draft_add(path: Path, file: Path, fmt: str | None, passphrase_file: Path | None) -> None:
+    """Read the draft `file` (`-`: standard input, JSON unless `fmt` says eml) and save
+    it in the incident; print its id."""
+    from warroom.commands.textin import STDIN, stdin_once
+    from warroom.rules.lint import DraftFileError, read_draft_file, read_draft_stream
 
     try:
-        doc = read_draft_file(file)
+        if str(file) == STDIN:
+            stdin_once("the draft")
+            doc = read_draft_stream(click.get_binary_stream("stdin"), fmt or "json")
+        else:
+            doc = read_draft_file(file, fmt)
     except DraftFileError as exc:
         raise Failure(str(exc)) from None
     with unlocked(path, passphrase_file) as session:
@@ -161,6 +167,13 @@ def draft_approve(
 
     ring = keyring(gnupghome)
     with unlocked(path, passphrase_file) as session:
+        current = session.state.drafts.get(draft_id)
+        me = session.device.name
+        if current and current.status == "approved" and any(a.by == me for a in current.approvals):
+            count = len(current.approvals)
+            approvals = f"{count} approval{'s' if count != 1 else ''}"
+            click.echo(f"{draft_id}: already approved by you ({approvals}); nothing to do")
+            return
         keys = comms.key_lookup(ring.resolve, session.state)
         findings = session.draft_findings(draft_id, keys)
         if has_errors(findings):
@@ -208,8 +221,12 @@ def verify_export(
 ) -> None:
     """Check the export in `folder`, pinned by a device key, a GPG key or the incident
     it came from; CheckFailed (exit 1) if anything fails or nothing pins the signer."""
-    from warroom.export.manifest import IncidentPin, check_export
+    from warroom.export.manifest import MANIFEST, IncidentPin, check_export
 
+    if not folder.is_dir():
+        raise Failure(f"{folder}: {'not a folder' if folder.exists() else 'no such folder'}")
+    if not (folder / MANIFEST).is_file():
+        raise Failure(f"{folder}: not an export (it has no {MANIFEST})")
     device_key = device_key.strip().lower()
     if device_key and not re.fullmatch(r"[0-9a-f]{64}", device_key):
         raise Failure("--device-key takes a device's public key: 64 hex digits")

@@ -22,6 +22,7 @@ manifest says whom its file is for (`deliver_to`) and whether it is a Bcc copy.
 
 from __future__ import annotations
 
+import errno
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -90,8 +91,16 @@ def export_drafts(
     sign_key: str = "",
     now_ms: int | None = None,
 ) -> ExportResult:
-    """Export every approved draft to `out` (which must not exist, or be empty)."""
+    """Export every approved draft to `out` (which must not exist, or be empty).
+
+    The folder `out` goes in must exist (OSError otherwise): only `out` itself is
+    made, so a typo is refused rather than making folders with the umask's modes."""
     out = Path(out)
+    parent = out.absolute().parent
+    if not parent.is_dir():
+        if parent.exists():
+            raise OSError(errno.ENOTDIR, f"{parent} is not a folder", str(out))
+        raise OSError(errno.ENOENT, f"no folder {parent} (make it first)", str(out))
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ExportError(f"{out} exists and is not an empty folder")
     state = session.state

@@ -13,10 +13,11 @@ import json
 from collections.abc import Callable, Iterable
 from email.message import EmailMessage
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from warroom.rules import (
     body,
+    characters,
     phrases,
     recipients,
     size,
@@ -52,6 +53,18 @@ _RULE_LIST = (
         ERROR,
         "a draft is within the size caps (body, one-line fields, recipients)",
         size.draft_too_long,
+    ),
+    _Rule(
+        characters.HIDDEN_CHARACTERS,
+        ERROR,
+        "no draft holds bidi controls, zero-width characters or terminal controls",
+        characters.hidden_characters,
+    ),
+    _Rule(
+        characters.MIXED_SCRIPT,
+        ERROR,
+        "no word mixes Latin, Cyrillic and Greek letters (look-alikes hide words)",
+        characters.mixed_script,
     ),
     _Rule(
         subject.SUBJECT,
@@ -200,33 +213,48 @@ MAX_DRAFT_FILE_BYTES = 16 << 20
 """A draft file is read whole: a body, a subject and the recipients fit well within."""
 
 
-def read_draft_file(path: str | Path) -> DraftDoc:
-    """A draft from a .json file (the draft format) or an .eml file (an email).
+DRAFT_FORMATS = ("json", "eml")
+"""How a draft is written: the JSON draft format or an email (.eml)."""
+
+
+def read_draft_file(path: str | Path, fmt: str | None = None) -> DraftDoc:
+    """A draft from a .json file (the draft format) or an .eml file (an email); `fmt`
+    ("json" or "eml") says which whatever the file's suffix.
 
     Refused (DraftFileError, one line): a file that cannot be read or parsed, one
     over MAX_DRAFT_FILE_BYTES, and a draft over a size cap (`warroom.rules.size`)."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".json", ".eml"):
-        raise DraftFileError(f"{path}: not a draft file (use .json or .eml)")
+    if fmt is None:
+        fmt = path.suffix.lower().lstrip(".")
+        if fmt not in DRAFT_FORMATS:
+            raise DraftFileError(f"{path}: not a draft file (use .json or .eml)")
     try:
         with path.open("rb") as fh:
-            data = fh.read(MAX_DRAFT_FILE_BYTES + 1)
+            return read_draft_stream(fh, fmt, str(path))
     except OSError as exc:
         raise DraftFileError(f"{path}: cannot read: {_one_line(exc.strerror or exc)}") from None
+
+
+def read_draft_stream(stream: BinaryIO, fmt: str, name: str = "standard input") -> DraftDoc:
+    """A draft read from `stream` (a file, standard input) in `fmt`, "json" or "eml";
+    never more than MAX_DRAFT_FILE_BYTES and a byte are read. Refused as
+    read_draft_file refuses, the message naming `name`."""
+    if fmt not in DRAFT_FORMATS:
+        raise DraftFileError(f"{name}: unknown draft format {fmt!r} (use json or eml)")
+    data = stream.read(MAX_DRAFT_FILE_BYTES + 1)
     if len(data) > MAX_DRAFT_FILE_BYTES:
         raise DraftFileError(
-            f"{path}: too large for a draft (over {MAX_DRAFT_FILE_BYTES >> 20} MiB)"
+            f"{name}: too large for a draft (over {MAX_DRAFT_FILE_BYTES >> 20} MiB)"
         )
-    doc = _read_json(path, data) if suffix == ".json" else _read_eml(path, data)
+    doc = _read_json(name, data) if fmt == "json" else _read_eml(name, data)
     problems = size.size_problems(doc)
     if problems:
         more = f" (and {len(problems) - 1} more over their caps)" if len(problems) > 1 else ""
-        raise DraftFileError(f"{path}: {problems[0][1]}{more}")
+        raise DraftFileError(f"{name}: {problems[0][1]}{more}")
     return doc
 
 
-def _read_json(path: Path, data: bytes) -> DraftDoc:
+def _read_json(path: str, data: bytes) -> DraftDoc:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -277,7 +305,7 @@ def _body(msg: EmailMessage) -> str:
     return content if isinstance(content, str) else ""
 
 
-def _read_eml(path: Path, data: bytes) -> DraftDoc:
+def _read_eml(path: str, data: bytes) -> DraftDoc:
     try:
         msg = email.message_from_bytes(data, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)

@@ -3,7 +3,9 @@
 - `banned-phrase` (error): a text field (subject, topic, title, body) matches
   one of the policy's `banned_phrases` after normalization (case, spacing,
   line breaks, curly apostrophes, markdown emphasis and HTML tags do not hide
-  a phrase). The default policy bans "we take security (very) seriously" and
+  a phrase; nor do combining marks, Latin look-alike letters such as "ɑ" or small
+  capitals, or a capital I for an l, `text.variants`; Cyrillic and Greek look-alikes
+  are refused by `mixed-script`). The default policy bans "we take security (very) seriously" and
   its family. One finding per field, quoting the first match.
 
 Patterns run on RE2 (`warroom.rules.matcher`: linear time, whatever the policy).
@@ -17,7 +19,7 @@ from __future__ import annotations
 from warroom.rules.matcher import MAX_MATCHES, Pattern, encode, find, matches_at
 from warroom.rules.model import ERROR, Context, DraftDoc, Finding
 from warroom.rules.policy import Policy
-from warroom.rules.text import fields, normalize, quote
+from warroom.rules.text import fields, normalize, quote, variants
 
 BANNED_PHRASE = "banned-phrase"
 
@@ -65,8 +67,24 @@ def _shrink(pattern: Pattern, data: bytes, start: int, end: int, budget: _Budget
 
 def find_passages(text: str, policy: Policy) -> tuple[list[str], bool]:
     """The banned passages in text (normalized), in order, overlaps merged; and
-    whether some pattern had more than `MAX_MATCHES` matches (not all counted)."""
-    data = encode(normalize(text))
+    whether some pattern had more than `MAX_MATCHES` matches (not all counted).
+
+    Each reading of text (`text.variants`: as typed, then with look-alike letters
+    and combining marks folded away) is tried in turn; the first with a match counts."""
+    seen: set[str] = set()
+    for variant in variants(text):
+        normal = normalize(variant)
+        if normal in seen:
+            continue
+        seen.add(normal)
+        found, more = _find_normalized(normal, policy)
+        if found:
+            return found, more
+    return [], False
+
+
+def _find_normalized(normal: str, policy: Policy) -> tuple[list[str], bool]:
+    data = encode(normal)
     budget = _Budget(SHRINK_BUDGET)
     spans: list[tuple[int, int]] = []
     more = False

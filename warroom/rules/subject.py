@@ -8,15 +8,20 @@
   non-alphanumeric character. One finding per field ("topic", "body"); an
   empty topic is fine and an empty body is `empty-body`'s concern. Fix "prefix".
 - `chat-codename` (error): a chat topic or message names the incident's private
-  title (Context.title, compared without case or extra spaces); a chat room is
-  told the codename only. One finding per field.
+  title (Context.title, compared without case, extra spaces, combining marks or
+  Latin look-alike letters; a title of 2+ words or 8+ letters also with spaces,
+  dots, underscores and hyphens taken out of both, so "Secret-Payroll-Breach"
+  and "S e c r e t Payroll Breach" count); a chat room is told the codename
+  only. One finding per field.
 """
 
 from __future__ import annotations
 
+import re
+
 from warroom.rules.model import ERROR, Context, DraftDoc, Finding
 from warroom.rules.policy import Policy
-from warroom.rules.text import quote
+from warroom.rules.text import fold, quote
 
 SUBJECT = "subject-not-awp"
 CHAT_PREFIX = "chat-prefix"
@@ -74,13 +79,44 @@ def chat_prefix(draft: DraftDoc, policy: Policy, context: Context) -> list[Findi
     return out
 
 
+_SEPARATORS = re.compile(r"[\s._\-\u2010-\u2015\u2212]+")
+
+MIN_JOINED_TITLE = 8
+"""Letters a one-word title needs before it is also looked for with the separators
+taken out of the text ("Secret-Payroll-Breach", "S e c r e t"): a short word
+would be found across the words of unrelated text."""
+
+
+def _spaced(text: str) -> str:
+    """text folded (`text.fold`, invisible characters out), spaces collapsed."""
+    return " ".join(fold(text.translate(_INVISIBLE)).split())
+
+
+def _joined(text: str) -> str:
+    """text folded with every separator (space, dot, underscore, hyphen) taken out."""
+    return _SEPARATORS.sub("", fold(text.translate(_INVISIBLE)))
+
+
+def names_title(text: str, title: str) -> bool:
+    """Whether text names title: without case, extra spaces, combining marks or Latin
+    look-alikes, and, for a title of 2+ words or 8+ letters, without separators."""
+    spaced = _spaced(title)
+    if len(spaced) < 3:
+        return False
+    if spaced in _spaced(text):
+        return True
+    joined = _joined(title)
+    long_enough = len(spaced.split()) >= 2 or sum(ch.isalpha() for ch in joined) >= MIN_JOINED_TITLE
+    return long_enough and joined in _joined(text)
+
+
 def chat_codename(draft: DraftDoc, policy: Policy, context: Context) -> list[Finding]:
-    title = " ".join((context.title or "").split()).casefold()
-    if draft.channel != "chat" or len(title) < 3:
+    title = context.title or ""
+    if draft.channel != "chat" or not title.strip():
         return []
     out = []
     for name, label in (("topic", "chat topic"), ("body", "chat message")):
-        if title in " ".join(getattr(draft, name).split()).casefold():
+        if names_title(getattr(draft, name), title):
             message = f"the {label} names the incident's title: say its codename instead"
             out.append(Finding(CHAT_CODENAME, ERROR, message, name))
     return out

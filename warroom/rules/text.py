@@ -55,6 +55,66 @@ def normalize(text: str) -> str:
     return text.casefold().strip()
 
 
+# Latin letters NFKD leaves alone that read as another Latin letter: the small
+# capitals and a few IPA forms. Cyrillic and Greek look-alikes are `mixed-script`'s
+# (warroom/rules/characters.py), not a table's.
+_LOOKALIKES = str.maketrans(
+    {
+        "\u0251": "a",  # ɑ latin alpha
+        "\u0131": "i",  # ı dotless i
+        "\u0269": "i",  # ɩ latin iota
+        "\u0261": "g",  # ɡ script g
+        "\u0237": "j",  # ȷ dotless j
+        "\u029f": "l",  # ʟ small capital l
+        "\u1d00": "a",  # ᴀ
+        "\u0299": "b",  # ʙ
+        "\u1d04": "c",  # ᴄ
+        "\u1d05": "d",  # ᴅ
+        "\u1d07": "e",  # ᴇ
+        "\ua730": "f",  # ꜰ
+        "\u0262": "g",  # ɢ
+        "\u029c": "h",  # ʜ
+        "\u026a": "i",  # ɪ
+        "\u1d0a": "j",  # ᴊ
+        "\u1d0b": "k",  # ᴋ
+        "\u1d0d": "m",  # ᴍ
+        "\u0274": "n",  # ɴ
+        "\u1d0f": "o",  # ᴏ
+        "\u1d18": "p",  # ᴘ
+        "\u0280": "r",  # ʀ
+        "\ua731": "s",  # ꜱ
+        "\u1d1b": "t",  # ᴛ
+        "\u1d1c": "u",  # ᴜ
+        "\u1d20": "v",  # ᴠ
+        "\u1d21": "w",  # ᴡ
+        "\u028f": "y",  # ʏ
+        "\u1d22": "z",  # ᴢ
+    }
+)
+_CAPITAL_I_AS_L = re.compile(r"(?<=[a-z])I(?=[a-z])")
+
+
+def fold(text: str) -> str:
+    """text with its look-alike disguises taken off: NFKD, combining marks dropped
+    ("seriously\u0301"), the Latin look-alikes above mapped, case-folded."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("M"))
+    return text.translate(_LOOKALIKES).casefold()
+
+
+def variants(text: str) -> list[str]:
+    """The readings of text a phrase check must try, each different: as typed, folded
+    (`fold`), and folded with a capital I between lower-case letters read as l
+    ("seriousIy")."""
+    out = [text]
+    decomposed = unicodedata.normalize("NFKD", text)
+    as_l = _CAPITAL_I_AS_L.sub("l", decomposed)
+    for variant in (fold(text), fold(as_l)):
+        if variant not in out:
+            out.append(variant)
+    return out
+
+
 def fields(draft: DraftDoc) -> list[tuple[str, str]]:
     """(field name, text) for every non-empty text field, in a stable order."""
     return [(name, value) for name in TEXT_FIELDS if (value := getattr(draft, name))]
