@@ -583,12 +583,16 @@ async def test_incident_fields_save_themselves_with_only_what_changed(make_app, 
         assert "Resolved 2026-11-18 11:06Z" in times and "Review due 2026-12-02" in times
 
 
-async def test_incident_ctrl_s_saves_at_once(make_app, ui) -> None:
+async def test_incident_ctrl_s_saves_at_once(make_app, ui, monkeypatch) -> None:
+    # no autosave in between on a slow machine: ctrl+s is what saves here
+    monkeypatch.setattr("warroom.screens.incident.AUTOSAVE_SECONDS", 60.0)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_register(pilot, ui, "s")
         screen.query_one("#incident-impact", TextArea).focus()
         await pilot.press(*"names", "ctrl+s")
+        # ctrl+s waits its turn behind the letters (screens/typeahead.py)
+        await wait_for(pilot, lambda: app.session.state.incident.impact == "names")
         assert app.session.state.incident.impact == "names"
         assert any("Saved: impact" in n for n in notices(app))
 
@@ -603,7 +607,12 @@ async def test_incident_escape_with_unsaved_changes_saves_them(make_app, ui) -> 
         assert app.session.state.incident.impact == "names and emails"
 
 
-async def test_incident_editor_follows_other_writers_but_keeps_your_edits(make_app, ui) -> None:
+async def test_incident_editor_follows_other_writers_but_keeps_your_edits(
+    make_app, ui, monkeypatch
+) -> None:
+    # "mine" stays an unsaved edit until ctrl+s, however slow the machine (an autosave
+    # first would make it the older write, and "theirs" would rightly win)
+    monkeypatch.setattr("warroom.screens.incident.AUTOSAVE_SECONDS", 60.0)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_register(pilot, ui, "s")
@@ -617,7 +626,7 @@ async def test_incident_editor_follows_other_writers_but_keeps_your_edits(make_a
         assert screen.query_one("#incident-severity", Select).value == 2
         assert screen.query_one("#incident-summary", TextArea).text == "mine"
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.session.state.incident.summary == "mine")
         assert app.session.state.incident.summary == "mine"
         assert app.session.state.incident.impact == "their impact"
 
