@@ -186,7 +186,7 @@ def _fingerprint(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if value and not re.fullmatch(r"[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64}", value.replace(" ", "")):
         from warroom.commands.common import Failure
 
-        raise Failure(f"--sign-key: {value!r} is not a full key fingerprint (40 hex digits)")
+        raise Failure(f"--sign-key: {value!r} is not a full key fingerprint (40 or 64 hex digits)")
     return value
 
 
